@@ -1,0 +1,2 @@
+//! The `l2` command.
+fn main() {}

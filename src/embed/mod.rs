@@ -1,0 +1,60 @@
+//! Text to embedding: the [`Embedder`] trait, its serializable [`EmbedderSpec`], and the built-in
+//! zero-download hashing embedder.
+
+mod hash;
+
+pub use hash::{HashEmbedder, HashSpec};
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// Turns texts into fixed-width f32 vectors.
+pub trait Embedder: Send + Sync {
+    /// Output width.
+    fn dims(&self) -> usize;
+
+    /// The spec that rebuilds this embedder (stored in the model file).
+    fn spec(&self) -> EmbedderSpec;
+
+    /// Embed `texts` into `out`, row-major `texts.len() x dims()`. `out` must have exactly that length.
+    fn embed_into(&self, texts: &[&str], out: &mut [f32]) -> Result<()>;
+
+    /// Embed `texts` into a new row-major buffer.
+    fn embed(&self, texts: &[&str]) -> Result<Vec<f32>> {
+        let mut out = vec![0.0; texts.len() * self.dims()];
+        self.embed_into(texts, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// Everything needed to rebuild an embedder; stored in the model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EmbedderSpec {
+    /// The built-in hashing embedder.
+    Hash(HashSpec),
+}
+
+impl EmbedderSpec {
+    /// Output width.
+    pub fn dims(&self) -> usize {
+        match self {
+            EmbedderSpec::Hash(h) => h.dims,
+        }
+    }
+
+    /// Build the embedder this spec describes; an error when a resource it needs is missing.
+    pub fn build(&self) -> Result<Box<dyn Embedder>> {
+        match self {
+            EmbedderSpec::Hash(h) => Ok(Box::new(HashEmbedder::new(h.clone())?)),
+        }
+    }
+}
+
+pub(crate) fn check_out_len(what: &str, out: &[f32], n: usize, dims: usize) -> Result<()> {
+    if out.len() != n * dims {
+        return Err(Error::shape(what, format!("{n} x {dims} = {}", n * dims), out.len()));
+    }
+    Ok(())
+}

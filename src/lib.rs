@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+pub mod data;
+pub mod embed;
+pub mod error;
+pub mod eval;
+pub mod fsutil;
+pub mod infer;
+pub mod model;
+pub mod pipeline;
+pub mod rng;
+pub mod train;
+
+pub use error::{Error, ErrorKind, Result};
+pub use model::Model;
+
+/// This crate's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

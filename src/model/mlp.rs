@@ -1,0 +1,202 @@
+//! The network: dense layers, ReLU between them, one sigmoid output.
+
+use crate::error::{Error, Result};
+use half::f16;
+use serde::{Deserialize, Serialize};
+
+/// One f32 dense layer as training sees it: `y = W x + b`, `W` row-major `[outputs][inputs]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dense {
+    /// Input width.
+    pub inputs: usize,
+    /// Output width.
+    pub outputs: usize,
+    /// Row-major `[outputs][inputs]`.
+    pub weight: Vec<f32>,
+    /// `[outputs]`.
+    pub bias: Vec<f32>,
+}
+
+/// The f32 MLP: hidden layers with ReLU, a final layer with one output (a logit; the score is its
+/// sigmoid).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mlp {
+    /// Layers, input first; the last has `outputs == 1`.
+    pub layers: Vec<Dense>,
+}
+
+/// Numeric precision of stored weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// IEEE single precision.
+    #[default]
+    F32,
+    /// IEEE half precision weights, f32 accumulation.
+    F16,
+    /// Symmetric per-output-channel int8 weights, dynamic per-row int8 activations, i32 accumulation.
+    Int8,
+}
+
+impl Precision {
+    /// Lowercase name (`f32`, `f16`, `int8`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F16 => "f16",
+            Precision::Int8 => "int8",
+        }
+    }
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "f32" | "fp32" | "float32" => Ok(Precision::F32),
+            "f16" | "fp16" | "float16" | "half" => Ok(Precision::F16),
+            "int8" | "i8" => Ok(Precision::Int8),
+            _ => Err(Error::param("precision", s, "expected f32, f16 or int8")),
+        }
+    }
+}
+
+/// A layer's weights as stored in the model file, in one of the three precisions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LayerWeights {
+    /// Row-major `[outputs][inputs]` f32.
+    F32(Vec<f32>),
+    /// Row-major `[outputs][inputs]` f16.
+    F16(Vec<f16>),
+    /// Row-major `[outputs][inputs]` int8 with one f32 scale per output row: `w = q * scale[row]`.
+    Int8 {
+        /// Quantized weights.
+        q: Vec<i8>,
+        /// Per-output-channel scales.
+        scale: Vec<f32>,
+    },
+}
+
+/// A stored layer: what the model file holds and what inference kernels are built from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layer {
+    /// Input width.
+    pub inputs: usize,
+    /// Output width.
+    pub outputs: usize,
+    /// Weights.
+    pub weights: LayerWeights,
+    /// f32 bias `[outputs]` (bias stays f32 at every precision).
+    pub bias: Vec<f32>,
+}
+
+impl Layer {
+    /// The precision of this layer's weights.
+    pub fn precision(&self) -> Precision {
+        match self.weights {
+            LayerWeights::F32(_) => Precision::F32,
+            LayerWeights::F16(_) => Precision::F16,
+            LayerWeights::Int8 { .. } => Precision::Int8,
+        }
+    }
+
+    /// Check internal consistency (lengths, finite values); `what` names the layer in errors.
+    pub fn check(&self, what: &str) -> Result<()> {
+        let n = self.inputs * self.outputs;
+        let (len, finite) = match &self.weights {
+            LayerWeights::F32(w) => (w.len(), w.iter().all(|v| v.is_finite())),
+            LayerWeights::F16(w) => (w.len(), w.iter().all(|v| v.is_finite())),
+            LayerWeights::Int8 { q, scale } => {
+                if scale.len() != self.outputs {
+                    return Err(Error::shape(format!("{what}.scale"), self.outputs, scale.len()));
+                }
+                (q.len(), scale.iter().all(|s| s.is_finite() && *s >= 0.0))
+            }
+        };
+        if self.inputs == 0 || self.outputs == 0 {
+            return Err(Error::shape(what, "non-empty layer", format!("{} x {}", self.outputs, self.inputs)));
+        }
+        if len != n {
+            return Err(Error::shape(format!("{what}.weight"), format!("{} x {}", self.outputs, self.inputs), len));
+        }
+        if self.bias.len() != self.outputs {
+            return Err(Error::shape(format!("{what}.bias"), self.outputs, self.bias.len()));
+        }
+        if !finite || !self.bias.iter().all(|v| v.is_finite()) {
+            return Err(Error::InvalidData(format!("{what} holds non-finite values")));
+        }
+        Ok(())
+    }
+}
+
+impl Mlp {
+    /// He-initialised network `dims -> hidden... -> 1`, deterministic for `seed`.
+    pub fn init(dims: usize, hidden: &[usize], seed: u64) -> Result<Mlp> {
+        if dims == 0 {
+            return Err(Error::param("dims", 0, "must be at least 1"));
+        }
+        if let Some(z) = hidden.iter().position(|&h| h == 0) {
+            return Err(Error::param("hidden", format!("{hidden:?}"), format!("layer {z} has width 0")));
+        }
+        let mut rng = crate::rng::Rng::new(seed);
+        let mut widths = vec![dims];
+        widths.extend_from_slice(hidden);
+        widths.push(1);
+        let layers = widths
+            .windows(2)
+            .map(|w| {
+                let (inputs, outputs) = (w[0], w[1]);
+                let std = (2.0 / inputs as f32).sqrt();
+                Dense {
+                    inputs,
+                    outputs,
+                    weight: (0..inputs * outputs).map(|_| rng.normal() * std).collect(),
+                    bias: vec![0.0; outputs],
+                }
+            })
+            .collect();
+        Ok(Mlp { layers })
+    }
+
+    /// Input width.
+    pub fn input_dims(&self) -> usize {
+        self.layers.first().map_or(0, |l| l.inputs)
+    }
+
+    /// Hidden widths (all layers but the last).
+    pub fn hidden(&self) -> Vec<usize> {
+        self.layers.iter().take(self.layers.len().saturating_sub(1)).map(|l| l.outputs).collect()
+    }
+
+    /// The stored (f32) form.
+    pub fn to_layers(&self) -> Vec<Layer> {
+        self.layers
+            .iter()
+            .map(|d| Layer {
+                inputs: d.inputs,
+                outputs: d.outputs,
+                weights: LayerWeights::F32(d.weight.clone()),
+                bias: d.bias.clone(),
+            })
+            .collect()
+    }
+
+    /// Back from f32 stored layers; an error for other precisions.
+    pub fn from_layers(layers: &[Layer]) -> Result<Mlp> {
+        let layers = layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| match &l.weights {
+                LayerWeights::F32(w) => Ok(Dense { inputs: l.inputs, outputs: l.outputs, weight: w.clone(), bias: l.bias.clone() }),
+                _ => Err(Error::param("precision", l.precision(), format!("layer {i} is not f32"))),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Mlp { layers })
+    }
+}

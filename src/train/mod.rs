@@ -1,0 +1,156 @@
+//! Training: weighted BCE, AdamW, dropout, early stopping; linfa `Fit`/`Predict` for the MLP; a
+//! weighted logistic-regression baseline.
+//!
+//! CONTRACT (skeleton): the signatures below are what the rest of the crate calls. Bodies are being
+//! written by the training work item.
+
+use crate::error::{Error, Result};
+use crate::model::Mlp;
+use serde::{Deserialize, Serialize};
+
+/// Training settings with the documented defaults; validate with [`TrainParams::check`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainParams {
+    /// Hidden layer widths (default [256, 128, 64]).
+    pub hidden: Vec<usize>,
+    /// Dropout probability after each hidden ReLU (default 0.3).
+    pub dropout: f32,
+    /// AdamW learning rate (default 1e-4).
+    pub learning_rate: f32,
+    /// AdamW decoupled weight decay, the seed's L2 (default 1e-3).
+    pub weight_decay: f32,
+    /// AdamW beta1 (default 0.9).
+    pub beta1: f32,
+    /// AdamW beta2 (default 0.999).
+    pub beta2: f32,
+    /// AdamW epsilon (default 1e-8).
+    pub epsilon: f32,
+    /// Mini-batch size (default 32).
+    pub batch_size: usize,
+    /// Maximum epochs (default 12).
+    pub epochs: usize,
+    /// Early-stopping patience in epochs on validation loss (default 3; 0 disables early stopping).
+    pub patience: usize,
+    /// Seed for initialisation, shuffling and dropout (default 42).
+    pub seed: u64,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        TrainParams {
+            hidden: vec![256, 128, 64],
+            dropout: 0.3,
+            learning_rate: 1e-4,
+            weight_decay: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            batch_size: 32,
+            epochs: 12,
+            patience: 3,
+            seed: 42,
+        }
+    }
+}
+
+/// Settings that passed [`TrainParams::check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidTrainParams(TrainParams);
+
+impl std::ops::Deref for ValidTrainParams {
+    type Target = TrainParams;
+    fn deref(&self) -> &TrainParams {
+        &self.0
+    }
+}
+
+impl TrainParams {
+    /// Validate every setting; the error names the setting.
+    pub fn check(&self) -> Result<ValidTrainParams> {
+        let _ = Error::Cancelled;
+        todo!("training work item")
+    }
+}
+
+/// A row-major training matrix with labels and per-sample weights.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainSet<'a> {
+    /// `n x dims` row-major features.
+    pub x: &'a [f32],
+    /// Feature width.
+    pub dims: usize,
+    /// `n` labels, 0.0 or 1.0.
+    pub y: &'a [f32],
+    /// `n` sample weights (class weights, confidence ...).
+    pub w: &'a [f32],
+}
+
+impl TrainSet<'_> {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.y.is_empty()
+    }
+}
+
+/// One epoch's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochStats {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean weighted BCE over the training set (dropout on).
+    pub train_loss: f64,
+    /// Mean weighted BCE on the validation set (dropout off).
+    pub val_loss: f64,
+    /// Validation false-positive rate at 0.5.
+    pub val_fpr: f64,
+    /// Validation true-positive rate at 0.5.
+    pub val_tpr: f64,
+    /// Wall-clock seconds for the epoch.
+    pub seconds: f64,
+}
+
+/// The per-epoch history kept in the model's metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct History {
+    /// Every epoch run.
+    pub epochs: Vec<EpochStats>,
+    /// The epoch whose weights were kept (1-based; lowest validation loss).
+    pub best_epoch: usize,
+    /// Whether early stopping ended training before `epochs`.
+    pub stopped_early: bool,
+}
+
+/// Receives progress; return `false` from either method to cancel (training then fails with
+/// [`Error::Cancelled`]).
+pub trait TrainObserver {
+    /// After each mini-batch: epoch (1-based), batches done in this epoch, batches per epoch.
+    fn on_batch(&mut self, epoch: usize, done: usize, total: usize) -> bool {
+        let _ = (epoch, done, total);
+        true
+    }
+    /// After each epoch.
+    fn on_epoch(&mut self, stats: &EpochStats) -> bool {
+        let _ = stats;
+        true
+    }
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl TrainObserver for Silent {}
+
+/// Train the MLP on `train`, early-stopping on `val`; returns the best epoch's network and the history.
+pub fn fit_mlp(
+    params: &ValidTrainParams,
+    train: &TrainSet<'_>,
+    val: &TrainSet<'_>,
+    observer: &mut dyn TrainObserver,
+) -> Result<(Mlp, History)> {
+    let _ = (params, train, val, observer);
+    todo!("training work item")
+}
