@@ -10,6 +10,8 @@ pub mod infer;
 pub mod model;
 pub mod pipeline;
 pub mod rng;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod train;
 
 pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,74 @@
+//! The `l2` command line (feature `cli`). Each command group lives in its own module; this one parses
+//! and dispatches. Exit codes: 0 success; 1 a check or gate failed (e.g. parity, PASS/FAIL criteria);
+//! 2 usage error; 3 invalid input data or settings; 4 I/O error or missing resource; 5 internal error.
+
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+
+/// Exit code: a check or release gate failed.
+pub const EXIT_CHECK_FAILED: i32 = 1;
+/// Exit code: bad command line.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code: invalid data or settings.
+pub const EXIT_INVALID: i32 = 3;
+/// Exit code: I/O error or missing resource (file, library, model).
+pub const EXIT_IO: i32 = 4;
+/// Exit code: anything else.
+pub const EXIT_INTERNAL: i32 = 5;
+
+/// Train and serve the L2 malicious-prompt classifier.
+#[derive(Debug, Parser)]
+#[command(name = "l2", version, about, long_about = None, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXIT_CODES_HELP: &str = "Exit codes: 0 ok, 1 check/gate failed, 2 usage, 3 invalid data or settings, \
+4 I/O or missing resource, 5 internal error.";
+
+/// Every `l2` command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the version.
+    Version,
+}
+
+/// Run the CLI with `args` (including the program name); returns the process exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Version => {
+            println!("l2 {}", crate::VERSION);
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => report_error(&e),
+    }
+}
+
+/// Print an error to stderr and map it to an exit code.
+pub fn report_error(e: &crate::Error) -> i32 {
+    use crate::ErrorKind as K;
+    eprintln!("error: {e}");
+    match e.kind() {
+        K::Check => EXIT_CHECK_FAILED,
+        K::InvalidData | K::InvalidParam | K::Shape | K::Model | K::Training => EXIT_INVALID,
+        K::Io | K::Embedder | K::Registry => EXIT_IO,
+        _ => EXIT_INTERNAL,
+    }
+}
