@@ -180,7 +180,48 @@ pub(crate) unsafe fn quantize_rows(
     sx: &mut [f32],
     offset: bool,
 ) {
-    super::scalar::quantize_rows_body(x, xs, k, m, q, qs, sx, offset);
+    debug_assert!(m == 0 || (x.len() >= (m - 1) * xs + k && q.len() >= m * qs && qs >= k.div_ceil(4) * 4));
+    let full = k / 8;
+    let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+    for r in 0..m {
+        let row = x.as_ptr().add(r * xs);
+        let mut mx = _mm256_setzero_ps();
+        for c in 0..full {
+            mx = _mm256_max_ps(mx, _mm256_and_ps(_mm256_loadu_ps(row.add(c * 8)), abs_mask));
+        }
+        let mut lanes = [0f32; 8];
+        _mm256_storeu_ps(lanes.as_mut_ptr(), mx);
+        let mut amax = lanes.iter().fold(0f32, |a, &b| a.max(b));
+        for i in full * 8..k {
+            amax = amax.max((*row.add(i)).abs());
+        }
+        let (s, inv) = super::row_scale(amax);
+        sx[r] = s;
+        let invv = _mm256_set1_ps(inv);
+        let (lo, hi) = (_mm256_set1_epi32(-127), _mm256_set1_epi32(127));
+        let off = _mm256_set1_epi32(if offset { 128 } else { 0 });
+        let qr = q.as_mut_ptr().add(r * qs);
+        for c in 0..full {
+            let v = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
+                _mm256_loadu_ps(row.add(c * 8)),
+                invv,
+            ));
+            let i = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(_mm256_cvttps_epi32(v), lo), hi), off);
+            // Pack 8 i32 (each in [0, 255] or [-127, 127]) to 8 bytes: keep the low byte of each lane.
+            let b = _mm256_shuffle_epi8(
+                i,
+                _mm256_setr_epi8(
+                    0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8, 12, -1, -1, -1, -1, -1, -1,
+                    -1, -1, -1, -1, -1, -1,
+                ),
+            );
+            let lo4 = _mm256_extract_epi32::<0>(b) as u32;
+            let hi4 = _mm256_extract_epi32::<4>(b) as u32;
+            qr.add(c * 8).cast::<u64>().write_unaligned(u64::from(lo4) | (u64::from(hi4) << 32));
+        }
+        let tail = std::slice::from_raw_parts(row.add(full * 8), k - full * 8);
+        super::quantize_row(tail, inv, std::slice::from_raw_parts_mut(qr.add(full * 8), qs - full * 8), offset);
+    }
 }
 
 #[inline(always)]

@@ -170,7 +170,36 @@ pub(crate) unsafe fn f16_layer(x: &[f32], xs: usize, m: usize, l: &PackedF16, y:
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
 pub(crate) unsafe fn quantize_rows(x: &[f32], xs: usize, k: usize, m: usize, q: &mut [u8], qs: usize, sx: &mut [f32]) {
-    super::scalar::quantize_rows_body(x, xs, k, m, q, qs, sx, true);
+    debug_assert!(m == 0 || (x.len() >= (m - 1) * xs + k && q.len() >= m * qs && qs >= k.div_ceil(4) * 4));
+    let full = k / 16;
+    let abs_mask = _mm512_set1_epi32(0x7fff_ffff);
+    for r in 0..m {
+        let row = x.as_ptr().add(r * xs);
+        let mut mx = _mm512_setzero_ps();
+        for c in 0..full {
+            let v =
+                _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_loadu_ps(row.add(c * 16))), abs_mask));
+            mx = _mm512_max_ps(mx, v);
+        }
+        let mut amax = _mm512_reduce_max_ps(mx);
+        for i in full * 16..k {
+            amax = amax.max((*row.add(i)).abs());
+        }
+        let (s, inv) = super::row_scale(amax);
+        sx[r] = s;
+        let invv = _mm512_set1_ps(inv);
+        let (lo, hi, off) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127), _mm512_set1_epi32(128));
+        let qr = q.as_mut_ptr().add(r * qs);
+        for c in 0..full {
+            let v = _mm512_mul_ps(_mm512_loadu_ps(row.add(c * 16)), invv);
+            // Round half to even explicitly (not through MXCSR), as `round_ties_even` does.
+            let i = _mm512_cvt_roundps_epi32::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(v);
+            let i = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(i, lo), hi), off);
+            _mm_storeu_si128(qr.add(c * 16).cast(), _mm512_cvtepi32_epi8(i));
+        }
+        let tail = std::slice::from_raw_parts(row.add(full * 16), k - full * 16);
+        super::quantize_row(tail, inv, std::slice::from_raw_parts_mut(qr.add(full * 16), qs - full * 16), true);
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
