@@ -640,8 +640,9 @@ fn ort_results(
     let mut out = Vec::new();
     let max_threads = opts.threads.iter().copied().max().unwrap_or(1);
     for &p in precisions.iter().filter(|p| matches!(p, Precision::F32 | Precision::Int8)) {
-        let (bytes, path) = ort_graph::build(model, p)?;
-        let sessions = (0..max_threads).map(|_| ort_graph::Session::new(&bytes)).collect::<Result<Vec<_>>>()?;
+        let (bytes, path) = crate::infer::ort_graph::build(model, p)?;
+        let sessions =
+            (0..max_threads).map(|_| crate::infer::ort_graph::Session::new(&bytes)).collect::<Result<Vec<_>>>()?;
         let d = inp.dims;
         let n = inp.texts.len();
         let lat = measure_latency(opts.latency_samples.min(5000), |i| {

@@ -11,6 +11,8 @@
 
 pub mod bench;
 pub mod kernels;
+#[cfg(feature = "onnx")]
+pub mod ort_graph;
 pub mod quantize;
 
 use crate::error::{Error, Result};
