@@ -124,7 +124,9 @@ impl fmt::Display for BalanceReport {
         let labels = [("benign (0)".to_string(), self.benign), ("malicious (1)".to_string(), self.malicious)];
         table(f, "label", &labels, self.total)?;
         match &self.class_weights {
-            Some(w) => writeln!(f, "class weights: benign {:.3}, malicious {:.3}", w.benign, w.malicious)?,
+            Some(w) => {
+                writeln!(f, "class weights (n / (2 n_c)): benign {:.4}, malicious {:.4}", w.benign, w.malicious)?
+            }
             None => writeln!(f, "class weights: n/a (a class is missing)")?,
         }
         table(f, "family", &self.families, self.total)?;

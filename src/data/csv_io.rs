@@ -93,8 +93,9 @@ pub(super) fn parse_bytes(bytes: &[u8], file: &str, stem: &str, opts: &LoadOptio
     }
     let cols = Columns::from_header(file, &row)?;
     let mut loaded = Loaded::default();
+    let mut lines = LineCounter::default();
     while read(&mut reader, &mut row)? {
-        let line = row.position().map_or(0, |p| p.line());
+        let line = lines.line_at(data, row.position().map_or(0, |p| p.byte()));
         match parse_row(&row, &cols, file, stem, line) {
             Ok(record) => loaded.records.push(record),
             Err(reject) => loaded.rejects.push(reject),
@@ -104,6 +105,29 @@ pub(super) fn parse_bytes(bytes: &[u8], file: &str, stem: &str, opts: &LoadOptio
         return Err(rows_error(&loaded.rejects));
     }
     Ok(loaded)
+}
+
+/// Physical line numbers from byte offsets. The csv crate's own line count lags by one after a CRLF
+/// or blank lines (a record's position is taken before the terminator of the previous record and any
+/// blank lines are consumed), so the start is found here: skip terminator bytes, count `\n`s.
+#[derive(Default)]
+struct LineCounter {
+    /// Bytes before this offset are counted.
+    cursor: usize,
+    /// `\n`s before `cursor`.
+    newlines: u64,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, data: &[u8], offset: u64) -> u64 {
+        let mut at = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len()).max(self.cursor);
+        while at < data.len() && matches!(data[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        self.newlines += data[self.cursor..at].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.cursor = at;
+        self.newlines + 1
+    }
 }
 
 /// The [`Error::InvalidRows`] for a list of rejects (the first [`MAX_KEPT_ERRORS`], with the total).

@@ -4,8 +4,9 @@
 //! (connected components, so `A~B` and `B~C` put `A`, `B`, `C` together). Each group gets a stratum, its
 //! majority label and that label's most common family; families with fewer than
 //! [`MIN_GROUPS_PER_FAMILY`] groups are pooled per label. Within each stratum the groups are shuffled
-//! with the seed and dealt out one by one to the split that is furthest below its target share of the
-//! stratum's rows so far, so every split gets its share of each label (and family) even for small strata.
+//! with the seed, ordered largest first, and dealt out one by one to the split that is furthest below its
+//! target share of the stratum's rows so far, so every split gets its share of each label (and family)
+//! even for small strata.
 
 use super::{Record, Split, SplitParams};
 use crate::error::{Error, Result};
@@ -17,6 +18,10 @@ pub const MIN_GROUPS_PER_FAMILY: usize = 10;
 
 /// Words of the template signature taken from the start and from the end of a text.
 pub const SIGNATURE_WORDS: usize = 8;
+
+/// A text gets head and tail signatures when it has at least this many content words beyond
+/// [`SIGNATURE_WORDS`] (room for a payload); shorter texts are keyed as a whole.
+pub const SIGNATURE_MIN_PAYLOAD: usize = 4;
 
 /// A head or tail signature needs this many distinct words, so that runs of code tokens or repeated
 /// words do not join unrelated texts.
@@ -77,7 +82,8 @@ pub fn skeleton_words(text: &str) -> Vec<String> {
 ///   authoritative and nothing else is joined to it).
 /// - Otherwise the keys come from the text's template skeleton (see [`skeleton_words`]: lowercase, quoted
 ///   spans dropped, digit runs as `#`). Its *content words* are the skeleton words other than numbers and
-///   quoted spans. A text with more than 2 x [`SIGNATURE_WORDS`] content words has up to two keys:
+///   quoted spans. A text with at least [`SIGNATURE_WORDS`] + [`SIGNATURE_MIN_PAYLOAD`] content words has up to two
+///   keys:
 ///   `head:` + its first [`SIGNATURE_WORDS`] content words and `tail:` + its last ones, each only when
 ///   the window has at least [`SIGNATURE_MIN_DISTINCT`] distinct words. A template whose payload is
 ///   appended (`Ignore all previous instructions and ...`) shares its head; one whose payload comes
@@ -104,7 +110,7 @@ pub fn group_keys(record: &Record) -> Vec<String> {
     };
     let n = content.len();
     let mut keys = Vec::with_capacity(2);
-    if n > 2 * SIGNATURE_WORDS {
+    if n >= SIGNATURE_WORDS + SIGNATURE_MIN_PAYLOAD {
         let (head, tail) = (&content[..SIGNATURE_WORDS], &content[n - SIGNATURE_WORDS..]);
         if varied(head) {
             keys.push(format!("head:{}", head.join(" ")));
@@ -235,6 +241,9 @@ pub(super) fn split(records: Vec<Record>, params: &SplitParams) -> Result<Split>
     let mut assign = vec![0u8; records.len()];
     for gs in strata.values_mut() {
         rng.shuffle(gs);
+        // Largest groups first (the shuffle orders equal sizes): a big template family dealt last could
+        // only overshoot its split; dealt first, the small groups even it out.
+        gs.sort_by_key(|&g| std::cmp::Reverse(groups[g].len()));
         let mut dealt = [0usize; 3];
         let mut total = 0usize;
         for &g in gs.iter() {
@@ -242,8 +251,8 @@ pub(super) fn split(records: Vec<Record>, params: &SplitParams) -> Result<Split>
             total += size;
             let deficit = |s: usize| fracs[s] * total as f64 - dealt[s] as f64;
             let mut best = 0;
-            for s in 1..3 {
-                if fracs[s] > 0.0 && deficit(s) > deficit(best) {
+            for (s, &frac) in fracs.iter().enumerate().skip(1) {
+                if frac > 0.0 && deficit(s) > deficit(best) {
                     best = s;
                 }
             }
@@ -263,4 +272,35 @@ pub(super) fn split(records: Vec<Record>, params: &SplitParams) -> Result<Split>
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skeleton_masks_digits_and_quoted_spans_but_keeps_apostrophes() {
+        assert_eq!(
+            skeleton_words("Don't say \"hello world\" to user 4512, or 'Bob' at 10:30!"),
+            vec!["don", "t", "say", "\"\"", "to", "user", "#", "or", "\"\"", "at", "#", "#"]
+        );
+        assert_eq!(skeleton_words("  "), Vec::<String>::new());
+        assert_eq!(skeleton_words("an unmatched \" quote"), vec!["an", "unmatched", "quote"]);
+    }
+
+    #[test]
+    fn explicit_group_is_the_only_key() {
+        let mut r = Record::new("anything at all", 1);
+        r.group = Some("G7".into());
+        assert_eq!(group_keys(&r), vec!["G7".to_string()]);
+        assert_eq!(group_key(&r), "G7");
+    }
+
+    #[test]
+    fn number_lists_do_not_join_unrelated_texts() {
+        let a = Record::new("Sort the following numbers in ascending order please: 5, 3, 9, 1, 7, 2, 8, 4, 6, 10", 0);
+        let b = Record::new("Compute the average of these values for my homework: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10", 0);
+        let ka = group_keys(&a);
+        assert!(group_keys(&b).iter().all(|k| !ka.contains(k)), "{ka:?}");
+    }
 }

@@ -93,9 +93,9 @@ fn fill_into(
             rest = &tail[2..];
             continue;
         }
-        if tail.starts_with('}') {
+        if let Some(after) = tail.strip_prefix('}') {
             out.push('}');
-            rest = &tail[1..];
+            rest = after;
             continue;
         }
         match tail[1..].find('}') {
@@ -265,4 +265,67 @@ pub fn hard_negatives() -> Vec<Record> {
 #[cfg(test)]
 pub(crate) fn all_templates() -> impl Iterator<Item = &'static Tpl> {
     FAMILIES.iter().flat_map(|f| f.templates.iter()).chain(hard::TEMPLATES.iter())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Slot names referenced by a template (ignoring `{{` / `}}` escapes).
+    fn slot_names(t: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut rest = t;
+        while let Some(pos) = rest.find('{') {
+            let tail = &rest[pos..];
+            if let Some(stripped) = tail.strip_prefix("{{") {
+                rest = stripped;
+                continue;
+            }
+            match tail.find('}') {
+                Some(end) => {
+                    out.push(&tail[1..end]);
+                    rest = &tail[end + 1..];
+                }
+                None => break,
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_slot_of_every_template_and_filler_exists() {
+        let mut todo: Vec<&str> = all_templates().map(|t| t.text).collect();
+        let mut checked = HashSet::new();
+        while let Some(t) = todo.pop() {
+            for name in slot_names(t) {
+                let fillers = slots::get(name).unwrap_or_else(|| panic!("unknown slot `{name}` in `{t}`"));
+                assert!(!fillers.is_empty(), "slot `{name}` has no fillers");
+                if checked.insert(name) {
+                    todo.extend(fillers.iter().copied());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn template_ids_are_unique_per_family() {
+        for f in FAMILIES {
+            let ids: HashSet<&str> = f.templates.iter().map(|t| t.id).collect();
+            assert_eq!(ids.len(), f.templates.len(), "{}", f.family);
+        }
+        let ids: HashSet<&str> = hard::TEMPLATES.iter().map(|t| t.id).collect();
+        assert_eq!(ids.len(), hard::TEMPLATES.len());
+    }
+
+    #[test]
+    fn fill_binds_a_slot_once_per_text_and_unescapes_braces() {
+        let mut rng = Rng::new(1);
+        for _ in 0..50 {
+            let s = fill("{persona} and {persona} {{x}}", &mut rng);
+            let (a, rest) = s.split_once(" and ").unwrap();
+            assert_eq!(rest, format!("{a} {{x}}"));
+        }
+        assert_eq!(fill("{no_such_slot} stays", &mut rng), "{no_such_slot} stays");
+        assert_eq!(fill("unclosed { brace", &mut rng), "unclosed { brace");
+    }
 }
