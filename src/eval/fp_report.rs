@@ -105,7 +105,11 @@ pub fn severity_for_score(score: f32) -> &'static str {
 /// Errors: lengths differ, a non-finite score or threshold, no benign rows.
 pub fn fp_report(scores: &[f32], records: &[Record], threshold: f32, model_id: &str) -> Result<FpReport> {
     if scores.len() != records.len() {
-        return Err(Error::shape("scores vs records", format!("{} scores (one per record)", records.len()), scores.len()));
+        return Err(Error::shape(
+            "scores vs records",
+            format!("{} scores (one per record)", records.len()),
+            scores.len(),
+        ));
     }
     if !threshold.is_finite() {
         return Err(Error::param("threshold", threshold, "must be a finite number"));
@@ -124,7 +128,11 @@ pub fn fp_report(scores: &[f32], records: &[Record], threshold: f32, model_id: &
         count.total += 1;
         if s >= threshold {
             count.fp += 1;
-            let id = if r.origin.file.is_empty() { format!("row-{i}") } else { format!("{}:{}", r.origin.file, r.origin.line) };
+            let id = if r.origin.file.is_empty() {
+                format!("row-{i}")
+            } else {
+                format!("{}:{}", r.origin.file, r.origin.line)
+            };
             flagged.push((
                 s,
                 FpDetail {

@@ -122,16 +122,16 @@ pub(crate) fn average_precision(scores: &[f32], labels: &[u8]) -> Option<f64> {
     if pos == 0 {
         return None;
     }
-    let mut ap = 0.0;
+    // Sum Δtp · P and divide once: a perfect ranking then gives exactly 1.
+    let mut sum = 0.0;
     let mut prev_tp = 0usize;
     for (_, tp, fp) in tied_groups(scores, labels) {
         if tp > prev_tp {
-            let precision = tp as f64 / (tp + fp) as f64;
-            ap += (tp - prev_tp) as f64 / pos as f64 * precision;
+            sum += (tp - prev_tp) as f64 * (tp as f64 / (tp + fp) as f64);
             prev_tp = tp;
         }
     }
-    Some(ap)
+    Some(sum / pos as f64)
 }
 
 #[cfg(test)]

@@ -204,7 +204,11 @@ fn criterion(name: &str, value: Option<f64>, ok: impl Fn(f64) -> bool, detail: S
 /// Errors: lengths differ, no rows, a non-finite score or threshold, a label other than 0/1.
 pub fn evaluate(scores: &[f32], records: &[Record], threshold: f32) -> Result<Report> {
     if scores.len() != records.len() {
-        return Err(Error::shape("scores vs records", format!("{} scores (one per record)", records.len()), scores.len()));
+        return Err(Error::shape(
+            "scores vs records",
+            format!("{} scores (one per record)", records.len()),
+            scores.len(),
+        ));
     }
     if records.is_empty() {
         return Err(Error::InvalidData("nothing to evaluate: no rows".into()));
@@ -245,11 +249,8 @@ pub fn evaluate(scores: &[f32], records: &[Record], threshold: f32) -> Result<Re
     let tpr = ratio(c.tp, malicious);
     let precision = ratio(c.tp, c.tp + c.fp);
     let f1 = ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn_);
-    let recall_at_1pct_fpr = if benign > 0 && malicious > 0 {
-        Some(calibrate(scores, &labels, RECALL_AT_FPR)?.tpr)
-    } else {
-        None
-    };
+    let recall_at_1pct_fpr =
+        if benign > 0 && malicious > 0 { Some(calibrate(scores, &labels, RECALL_AT_FPR)?.tpr) } else { None };
 
     let by_family = group_rates(
         records.iter().zip(scores).filter(|(r, _)| r.label == 1).map(|(r, &s)| (r.family.as_str(), s >= threshold)),
@@ -367,7 +368,13 @@ fn ci(x: Option<f64>, ci: (f64, f64)) -> String {
     }
 }
 
-fn write_groups(f: &mut fmt::Formatter<'_>, title: &str, flagged: &str, rate: &str, groups: &[GroupRate]) -> fmt::Result {
+fn write_groups(
+    f: &mut fmt::Formatter<'_>,
+    title: &str,
+    flagged: &str,
+    rate: &str,
+    groups: &[GroupRate],
+) -> fmt::Result {
     if groups.is_empty() {
         return Ok(());
     }
@@ -393,7 +400,7 @@ impl fmt::Display for Report {
         writeln!(f, "{:<18}  {:>12}  {:>15}", "actual benign", c.tn, c.fp)?;
         writeln!(f, "{:<18}  {:>12}  {:>15}", "actual malicious", c.fn_, c.tp)?;
         writeln!(f)?;
-        writeln!(f, "{:<18}  {:>9}  {}", "metric", "value", "95% CI (Wilson)")?;
+        writeln!(f, "{:<18}  {:>9}  95% CI (Wilson)", "metric", "value")?;
         let rows: [(&str, String, String); 10] = [
             ("FPR", opt_pct(self.fpr), ci(self.fpr, self.fpr_ci95)),
             ("TPR (recall)", opt_pct(self.tpr), ci(self.tpr, self.tpr_ci95)),
@@ -407,7 +414,7 @@ impl fmt::Display for Report {
             ("threshold", format!("{:.4}", self.threshold), String::new()),
         ];
         for (name, value, interval) in rows {
-            writeln!(f, "{name:<18}  {value:>9}  {interval}")?;
+            writeln!(f, "{}", format!("{name:<18}  {value:>9}  {interval}").trim_end())?;
         }
         write_groups(f, "family (malicious)", "detected", "rate", &self.by_family)?;
         write_groups(f, "category (benign)", "flagged", "FPR", &self.by_category)?;
