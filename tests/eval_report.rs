@@ -347,6 +347,9 @@ fn comparison_shows_direction_and_relative_change() {
     assert_eq!((hn.1, hn.2), (Status::Fail, Status::Pass));
     let table = cmp.to_string();
     assert!(table.contains("-100.0%") && table.contains("better") && table.contains("worse"), "{table}");
+    let md = cmp.to_markdown();
+    assert!(md.contains("| FPR | 20.00% | 0.00% | -100.0% | better |"), "{md}");
+    assert!(md.contains("| All hard negatives pass | FAIL | PASS |"), "{md}");
     let json = serde_json::to_value(&cmp).unwrap();
     assert_eq!(json["metrics"][0]["metric"], "FPR");
 }

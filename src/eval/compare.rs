@@ -139,6 +139,31 @@ fn value(v: Option<f64>, percent: bool) -> String {
     }
 }
 
+impl Comparison {
+    /// The comparison as GitHub-flavoured markdown tables (metrics, then criteria), for gate reports.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::from("| metric | baseline | candidate | change | verdict |\n|---|---:|---:|---:|---|\n");
+        for m in &self.metrics {
+            let ch = m.change_pct.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "n/a".into());
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                m.metric,
+                value(m.baseline, m.percent),
+                value(m.candidate, m.percent),
+                ch,
+                m.verdict
+            ));
+        }
+        s.push_str("\n| criterion | baseline | candidate |\n|---|---|---|\n");
+        for (name, b, c) in &self.criteria {
+            s.push_str(&format!("| {name} | {b} | {c} |\n"));
+        }
+        let pf = |p: bool| if p { "**PASS**" } else { "**FAIL**" };
+        s.push_str(&format!("| overall | {} | {} |\n", pf(self.baseline_passed), pf(self.candidate_passed)));
+        s
+    }
+}
+
 impl fmt::Display for Comparison {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let w = self.metrics.iter().map(|m| m.metric.len()).max().unwrap_or(6).max(6);
