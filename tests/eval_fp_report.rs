@@ -92,6 +92,10 @@ fn builder_rejects_bad_inputs() {
     assert_eq!(fp_report(&[0.1, 0.2], &recs, 0.5, "m").unwrap_err().kind(), ErrorKind::Shape);
     assert_eq!(fp_report(&[f32::NAN], &recs, 0.5, "m").unwrap_err().kind(), ErrorKind::InvalidData);
     assert_eq!(fp_report(&[0.1], &recs, f32::NAN, "m").unwrap_err().kind(), ErrorKind::InvalidParam);
+    let mut odd = benign("b", "x", 9);
+    odd.label = 3;
+    let e = fp_report(&[0.1], &[odd], 0.5, "m").unwrap_err();
+    assert!(e.to_string().contains("prod.csv:9: field `label`"), "{e}");
     let mal = vec![Record::new("attack", 1)];
     assert_eq!(fp_report(&[0.9], &mal, 0.5, "m").unwrap_err().kind(), ErrorKind::InvalidData);
 }

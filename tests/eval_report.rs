@@ -188,6 +188,11 @@ fn benign_only_data_reports_undefined_rates_and_fails_what_it_cannot_measure() {
     assert_eq!(r.recall_at_1pct_fpr, None);
     assert_eq!(r.criteria[1].status, Status::Fail);
     assert!(r.to_string().contains("n/a"));
+    // A flagged hard negative without an origin is listed by its row index.
+    let mut hn = Record::new("How do I hash passwords securely?", 0);
+    hn.notes = "HARD NEGATIVE: crypto vocabulary".into();
+    let r2 = evaluate(&[0.1, 0.9], &[records[0].clone(), hn], 0.5).unwrap();
+    assert_eq!(r2.hard_negatives.misclassified[0].origin, "row-1");
     let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
     assert_eq!(back, r);
 }

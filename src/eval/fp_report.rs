@@ -102,7 +102,7 @@ pub fn severity_for_score(score: f32) -> &'static str {
 /// Its `id` is `file:line` when the row has an origin, else `row-<index>`. Empty categories count as
 /// [`UNCATEGORIZED`].
 ///
-/// Errors: lengths differ, a non-finite score or threshold, no benign rows.
+/// Errors: lengths differ, a non-finite score or threshold, a label other than 0/1, no benign rows.
 pub fn fp_report(scores: &[f32], records: &[Record], threshold: f32, model_id: &str) -> Result<FpReport> {
     if scores.len() != records.len() {
         return Err(Error::shape(
@@ -115,6 +115,7 @@ pub fn fp_report(scores: &[f32], records: &[Record], threshold: f32, model_id: &
         return Err(Error::param("threshold", threshold, "must be a finite number"));
     }
     super::metrics::check_finite(scores)?;
+    super::report::record_labels(records)?;
     let mut total = 0;
     let mut categories: BTreeMap<String, CategoryCount> = BTreeMap::new();
     let mut flagged: Vec<(f32, FpDetail)> = Vec::new();
@@ -128,11 +129,7 @@ pub fn fp_report(scores: &[f32], records: &[Record], threshold: f32, model_id: &
         count.total += 1;
         if s >= threshold {
             count.fp += 1;
-            let id = if r.origin.file.is_empty() {
-                format!("row-{i}")
-            } else {
-                format!("{}:{}", r.origin.file, r.origin.line)
-            };
+            let id = super::report::origin_of(r, i);
             flagged.push((
                 s,
                 FpDetail {

@@ -54,7 +54,7 @@ pub struct HardNegativeMiss {
     pub text: String,
     /// Its score.
     pub score: f32,
-    /// `file:line` it was read from.
+    /// `file:line` it was read from (`row-<index>` for rows without an origin).
     pub origin: String,
 }
 
@@ -198,6 +198,34 @@ fn criterion(name: &str, value: Option<f64>, ok: impl Fn(f64) -> bool, detail: S
     }
 }
 
+/// The labels of `records`, each checked to be 0 or 1 (an error names the row's file and line).
+pub(crate) fn record_labels(records: &[Record]) -> Result<Vec<u8>> {
+    records
+        .iter()
+        .map(|r| match r.label {
+            0 | 1 => Ok(r.label),
+            other => Err(Error::InvalidRows {
+                errors: vec![crate::error::RowError {
+                    file: r.origin.file.clone(),
+                    line: r.origin.line,
+                    field: Some("label".into()),
+                    reason: format!("must be 0 or 1, got {other}"),
+                }],
+                total: 1,
+            }),
+        })
+        .collect()
+}
+
+/// Where a row came from, for listings: `file:line`, or `row-<index>` (0-based) when it has no origin.
+pub(crate) fn origin_of(r: &Record, index: usize) -> String {
+    if r.origin.file.is_empty() {
+        format!("row-{index}")
+    } else {
+        format!("{}:{}", r.origin.file, r.origin.line)
+    }
+}
+
 /// Evaluate `scores` (one per record) at `threshold`: a row is flagged (predicted malicious) when its
 /// score is `>= threshold`.
 ///
@@ -217,21 +245,7 @@ pub fn evaluate(scores: &[f32], records: &[Record], threshold: f32) -> Result<Re
         return Err(Error::param("threshold", threshold, "must be a finite number"));
     }
     check_finite(scores)?;
-    let mut labels = Vec::with_capacity(records.len());
-    for r in records {
-        if r.label > 1 {
-            return Err(Error::InvalidRows {
-                errors: vec![crate::error::RowError {
-                    file: r.origin.file.clone(),
-                    line: r.origin.line,
-                    field: Some("label".into()),
-                    reason: format!("must be 0 or 1, got {}", r.label),
-                }],
-                total: 1,
-            });
-        }
-        labels.push(r.label);
-    }
+    let labels = record_labels(records)?;
 
     let mut c = Confusion::default();
     for (&s, &l) in scores.iter().zip(&labels) {
@@ -260,17 +274,13 @@ pub fn evaluate(scores: &[f32], records: &[Record], threshold: f32) -> Result<Re
     );
 
     let mut hard = HardNegatives::default();
-    for (r, &s) in records.iter().zip(scores) {
+    for (i, (r, &s)) in records.iter().zip(scores).enumerate() {
         if r.is_hard_negative() {
             hard.total += 1;
             if s < threshold {
                 hard.passed += 1;
             } else {
-                hard.misclassified.push(HardNegativeMiss {
-                    text: r.text.clone(),
-                    score: s,
-                    origin: format!("{}:{}", r.origin.file, r.origin.line),
-                });
+                hard.misclassified.push(HardNegativeMiss { text: r.text.clone(), score: s, origin: origin_of(r, i) });
             }
         }
     }
