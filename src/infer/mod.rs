@@ -134,7 +134,7 @@ impl Scorer {
     /// Non-finite inputs are an error.
     pub fn score_into(&self, x: &[f32], out: &mut [f32]) -> Result<()> {
         let d = self.input_dims;
-        if d == 0 || x.len() % d != 0 {
+        if d == 0 || !x.len().is_multiple_of(d) {
             return Err(Error::shape("embeddings", format!("n x {d}"), format!("{} floats", x.len())));
         }
         if out.len() != x.len() / d {

@@ -183,7 +183,7 @@ pub(crate) unsafe fn quantize_rows(
     debug_assert!(m == 0 || (x.len() >= (m - 1) * xs + k && q.len() >= m * qs && qs >= k.div_ceil(4) * 4));
     let full = k / 8;
     let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
-    for r in 0..m {
+    for (r, sxr) in sx[..m].iter_mut().enumerate() {
         let row = x.as_ptr().add(r * xs);
         let mut mx = _mm256_setzero_ps();
         for c in 0..full {
@@ -196,7 +196,7 @@ pub(crate) unsafe fn quantize_rows(
             amax = amax.max((*row.add(i)).abs());
         }
         let (s, inv) = super::row_scale(amax);
-        sx[r] = s;
+        *sxr = s;
         let invv = _mm256_set1_ps(inv);
         let (lo, hi) = (_mm256_set1_epi32(-127), _mm256_set1_epi32(127));
         let off = _mm256_set1_epi32(if offset { 128 } else { 0 });

@@ -173,7 +173,7 @@ pub(crate) unsafe fn quantize_rows(x: &[f32], xs: usize, k: usize, m: usize, q: 
     debug_assert!(m == 0 || (x.len() >= (m - 1) * xs + k && q.len() >= m * qs && qs >= k.div_ceil(4) * 4));
     let full = k / 16;
     let abs_mask = _mm512_set1_epi32(0x7fff_ffff);
-    for r in 0..m {
+    for (r, sxr) in sx[..m].iter_mut().enumerate() {
         let row = x.as_ptr().add(r * xs);
         let mut mx = _mm512_setzero_ps();
         for c in 0..full {
@@ -186,7 +186,7 @@ pub(crate) unsafe fn quantize_rows(x: &[f32], xs: usize, k: usize, m: usize, q: 
             amax = amax.max((*row.add(i)).abs());
         }
         let (s, inv) = super::row_scale(amax);
-        sx[r] = s;
+        *sxr = s;
         let invv = _mm512_set1_ps(inv);
         let (lo, hi, off) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127), _mm512_set1_epi32(128));
         let qr = q.as_mut_ptr().add(r * qs);
