@@ -113,6 +113,8 @@ fn parity_counts_disagreements_and_the_gate_is_a_check_error() {
     assert_eq!(p.rows, 200);
     assert_eq!(p.disagreements, differ);
     assert_eq!(p.max_abs_diff, max);
+    assert_eq!(p.near_threshold, a.iter().filter(|s| f64::from((**s - t).abs()) <= max).count());
+    assert!(p.near_threshold >= differ);
     assert!((p.decision_agreement - (1.0 - differ as f64 / 200.0)).abs() < 1e-12);
     let fp = a.iter().zip(&labels).filter(|(s, l)| **l == 0 && **s >= t).count();
     assert!((p.source.unwrap().fpr - fp as f64 / 100.0).abs() < 1e-12);

@@ -105,6 +105,10 @@ pub struct Parity {
     pub decision_agreement: f64,
     /// Rows whose decision differs.
     pub disagreements: usize,
+    /// Rows whose f32 score lies within `max_abs_diff` of the threshold: the rows quantization error of
+    /// the observed size could flip (explains a failing agreement on a model whose scores crowd the
+    /// threshold).
+    pub near_threshold: usize,
     /// The f32 model's rates (when labels were given).
     pub source: Option<Rates>,
     /// The quantized model's rates (when labels were given).
@@ -150,6 +154,7 @@ pub fn parity(source: &Model, quantized: &Model, x: &[f32], labels: Option<&[u8]
         disagree += usize::from((s >= threshold) != (q >= threshold));
     }
     let n = a.len();
+    let near = a.iter().filter(|&&s| f64::from((s - threshold).abs()) <= max_abs).count();
     Ok(Parity {
         precision: quantized.precision(),
         rows: n,
@@ -158,6 +163,7 @@ pub fn parity(source: &Model, quantized: &Model, x: &[f32], labels: Option<&[u8]
         mean_abs_diff: if n == 0 { 0.0 } else { sum_abs / n as f64 },
         decision_agreement: if n == 0 { 1.0 } else { 1.0 - disagree as f64 / n as f64 },
         disagreements: disagree,
+        near_threshold: near,
         source: labels.map(|l| rates(&a, l, threshold)),
         quantized: labels.map(|l| rates(&b, l, quantized.threshold())),
     })
@@ -195,7 +201,8 @@ impl std::fmt::Display for Parity {
         )?;
         writeln!(f, "  max |score diff|   {:.6}", self.max_abs_diff)?;
         writeln!(f, "  mean |score diff|  {:.6}", self.mean_abs_diff)?;
-        write!(f, "  decision agreement {:.4}% ({} differ)", 100.0 * self.decision_agreement, self.disagreements)?;
+        writeln!(f, "  decision agreement {:.4}% ({} differ)", 100.0 * self.decision_agreement, self.disagreements)?;
+        write!(f, "  rows within max |score diff| of the threshold: {}", self.near_threshold)?;
         if let (Some(s), Some(q)) = (self.source, self.quantized) {
             write!(
                 f,
