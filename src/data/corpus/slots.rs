@@ -784,6 +784,23 @@ pub(crate) fn get(name: &str) -> Option<&'static [&'static str]> {
             "bank account details",
             "salary and performance reviews",
         ],
+        "regex_target" => &[
+            "a UK postcode",
+            "an ISO date like 2024-05-17",
+            "a hex colour code",
+            "a US phone number",
+            "a semantic version string",
+            "a hashtag",
+            "an IPv4 address",
+        ],
+        "sql_goal" => &[
+            "the top five customers by total order value",
+            "every employee hired in the last 30 days",
+            "the average rating per product category",
+            "duplicate email addresses in the users table",
+            "monthly revenue for the current year",
+            "products that were never ordered",
+        ],
         _ => return None,
     })
 }
