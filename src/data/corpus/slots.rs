@@ -801,6 +801,23 @@ pub(crate) fn get(name: &str) -> Option<&'static [&'static str]> {
             "monthly revenue for the current year",
             "products that were never ordered",
         ],
+        "private_data_token" => &["ADDRESS", "EMAIL", "PHONE", "CARD", "SSN"],
+        "pipe_sh" => &["| sh", "| bash", "| sudo sh", "| sudo bash -s"],
+        "edu_topic" => &["{science_topic}", "{math_topic}"],
+        "tool2" => &[
+            "Podman",
+            "Nomad",
+            "Rollup",
+            "yarn",
+            "Maven",
+            "Pulumi",
+            "Caddy",
+            "MySQL",
+            "Memcached",
+            "RabbitMQ",
+            "GitLab CI",
+            "CircleCI",
+        ],
         _ => return None,
     })
 }
