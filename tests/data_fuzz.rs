@@ -5,8 +5,29 @@ use l2core::data::{parse_csv, LoadOptions};
 use l2core::rng::Rng;
 
 const PIECES: &[&[u8]] = &[
-    b"hello", b"1", b"0", b"2", b",", b"\n", b"\r\n", b"\"", b"\"\"", b"\0", b"\xff", b"\xc3", b"\xEF\xBB\xBF", b"  ",
-    b"high", b"bogus", b"0.5", b"1.5", b"NaN", b"JB", b"\xe2\x82\xac", b"text", b"label",
+    b"hello",
+    b"1",
+    b"0",
+    b"2",
+    b",",
+    b"\n",
+    b"\r\n",
+    b"\"",
+    b"\"\"",
+    b"\0",
+    b"\xff",
+    b"\xc3",
+    b"\xEF\xBB\xBF",
+    b"  ",
+    b"high",
+    b"bogus",
+    b"0.5",
+    b"1.5",
+    b"NaN",
+    b"JB",
+    b"\xe2\x82\xac",
+    b"text",
+    b"label",
 ];
 
 fn random_body(rng: &mut Rng) -> Vec<u8> {
