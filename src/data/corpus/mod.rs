@@ -60,11 +60,11 @@ struct Family {
 }
 
 const FAMILIES: &[Family] = &[
-    Family { family: "BENIGN", label: BENIGN, templates: benign::TEMPLATES, per_template: 18 },
-    Family { family: "JB", label: MALICIOUS, templates: attacks::JB, per_template: 11 },
-    Family { family: "PI", label: MALICIOUS, templates: attacks::PI, per_template: 11 },
-    Family { family: "CMD", label: MALICIOUS, templates: attacks::CMD, per_template: 11 },
-    Family { family: "PII", label: MALICIOUS, templates: attacks::PII, per_template: 11 },
+    Family { family: "BENIGN", label: BENIGN, templates: benign::TEMPLATES, per_template: 17 },
+    Family { family: "JB", label: MALICIOUS, templates: attacks::JB, per_template: 10 },
+    Family { family: "PI", label: MALICIOUS, templates: attacks::PI, per_template: 10 },
+    Family { family: "CMD", label: MALICIOUS, templates: attacks::CMD, per_template: 10 },
+    Family { family: "PII", label: MALICIOUS, templates: attacks::PII, per_template: 10 },
 ];
 
 /// Expand `{slot}` placeholders with random fillers (recursively, a few levels deep). Within one text a
