@@ -62,7 +62,8 @@ fn write_data(path: &str, train: &synthetic::Synthetic, val: &synthetic::Synthet
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let num = |name: &str, default: usize| arg(&args, name).and_then(|v| v.parse().ok()).unwrap_or(default);
-    let (epochs, n_train, n_val, dims) = (num("--epochs", 3), num("--train", 100_000), num("--val", 20_000), num("--dims", 512));
+    let (epochs, n_train, n_val, dims) =
+        (num("--epochs", 3), num("--train", 100_000), num("--val", 20_000), num("--dims", 512));
     let (train, val) = synthetic::teacher_split(n_train, n_val, dims, 2026);
     if let Some(path) = arg(&args, "--write-data") {
         if let Err(e) = write_data(&path, &train, &val) {

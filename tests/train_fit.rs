@@ -34,7 +34,15 @@ fn blobs(n: usize, dims: usize, seed: u64) -> Owned {
 }
 
 fn quick(hidden: Vec<usize>, epochs: usize) -> TrainParams {
-    TrainParams { hidden, epochs, learning_rate: 1e-2, batch_size: 16, patience: 0, dropout: 0.0, ..TrainParams::default() }
+    TrainParams {
+        hidden,
+        epochs,
+        learning_rate: 1e-2,
+        batch_size: 16,
+        patience: 0,
+        dropout: 0.0,
+        ..TrainParams::default()
+    }
 }
 
 fn score(mlp: &Mlp, x: &[f32]) -> f32 {
@@ -63,7 +71,9 @@ fn a_rerun_with_the_same_seed_is_bit_identical_and_another_seed_differs() {
     let (a, ha) = run(&p);
     let (b, hb) = run(&p);
     assert_eq!(a, b);
-    let strip = |h: &l2core::train::History| h.epochs.iter().map(|e| (e.train_loss, e.val_loss, e.val_fpr, e.val_tpr)).collect::<Vec<_>>();
+    let strip = |h: &l2core::train::History| {
+        h.epochs.iter().map(|e| (e.train_loss, e.val_loss, e.val_fpr, e.val_tpr)).collect::<Vec<_>>()
+    };
     assert_eq!(strip(&ha), strip(&hb));
     let other = TrainParams { seed: 7, hidden: vec![32, 16], epochs: 2, ..TrainParams::default() }.check().unwrap();
     assert_ne!(run(&other).0, a);

@@ -196,7 +196,7 @@ fn gemm_portable(
 }
 
 #[cfg(target_arch = "x86_64")]
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 mod x86 {
     use std::arch::x86_64::*;
 
@@ -400,6 +400,7 @@ mod tests {
     use super::*;
     use crate::rng::Rng;
 
+    #[allow(clippy::too_many_arguments)]
     fn reference(m: usize, n: usize, k: usize, a: &[f32], rsa: usize, csa: usize, b: &[f32], ldb: usize) -> Vec<f64> {
         let mut c = vec![0.0f64; m * n];
         for i in 0..m {
@@ -413,7 +414,8 @@ mod tests {
     #[test]
     fn every_available_kernel_matches_the_reference_on_odd_shapes_and_strides() {
         let mut rng = Rng::new(7);
-        let shapes = [(1, 1, 1), (3, 5, 7), (8, 32, 16), (9, 33, 17), (32, 256, 64), (17, 1, 64), (64, 40, 32), (13, 48, 0)];
+        let shapes =
+            [(1, 1, 1), (3, 5, 7), (8, 32, 16), (9, 33, 17), (32, 256, 64), (17, 1, 64), (64, 40, 32), (13, 48, 0)];
         for kernel in Kernel::all_available() {
             for &(m, n, k) in &shapes {
                 for transposed in [false, true] {
@@ -436,7 +438,10 @@ mod tests {
                                 }
                                 let base = if accumulate { f64::from(init[i * ldc + j]) } else { 0.0 };
                                 let w = want[i * n + j] + base;
-                                assert!((got - w).abs() < 1e-4 * (1.0 + w.abs()), "{kernel:?} {m}x{n}x{k} t={transposed} acc={accumulate} ({i},{j}): {got} vs {w}");
+                                assert!(
+                                    (got - w).abs() < 1e-4 * (1.0 + w.abs()),
+                                    "{kernel:?} {m}x{n}x{k} t={transposed} acc={accumulate} ({i},{j}): {got} vs {w}"
+                                );
                             }
                         }
                     }
