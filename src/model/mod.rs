@@ -5,7 +5,7 @@ mod file;
 mod meta;
 mod mlp;
 
-pub use file::{from_bytes, to_bytes, weights_sha256};
+pub use file::{from_bytes, hex, to_bytes, weights_sha256};
 pub use meta::{
     now_rfc3339, Architecture, DatasetFingerprint, FileFingerprint, ModelMeta, QuantizationInfo, FORMAT_VERSION,
 };
