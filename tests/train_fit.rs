@@ -223,3 +223,13 @@ fn every_kernel_this_cpu_has_trains_and_they_agree_closely() {
         assert!((a - b).abs() < 1e-3 * b.max(1e-3), "kernels disagree after one epoch: {a} vs {b}");
     }
 }
+
+#[test]
+fn a_network_too_large_to_allocate_is_a_settings_error() {
+    let (train, val) = (blobs(20, 4, 14), blobs(20, 4, 15));
+    let p = TrainParams { hidden: vec![65_536, 65_536], ..quick(vec![], 1) }.check().unwrap();
+    match fit_mlp(&p, &train.set(), &val.set(), &mut Silent) {
+        Err(Error::InvalidParam { name, .. }) => assert_eq!(name, "hidden"),
+        other => panic!("{:?}", other.map(|r| r.1)),
+    }
+}

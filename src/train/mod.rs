@@ -147,7 +147,7 @@ pub struct History {
 }
 
 /// Receives progress; return `false` from either method to cancel (training then fails with
-/// [`Error::Cancelled`]).
+/// [`crate::Error::Cancelled`]).
 pub trait TrainObserver {
     /// After each mini-batch: epoch (1-based), batches done in this epoch, batches per epoch.
     fn on_batch(&mut self, epoch: usize, done: usize, total: usize) -> bool {
