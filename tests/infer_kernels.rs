@@ -205,3 +205,10 @@ fn kernel_names_parse_and_amx_is_refused() {
         assert_eq!(k.require().is_ok(), k.supported());
     }
 }
+
+#[test]
+fn scorer_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Scorer>();
+    assert_send_sync::<l2core::Model>();
+}
