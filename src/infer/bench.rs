@@ -336,8 +336,10 @@ where
                         barrier.wait();
                         return Ok((0, Duration::ZERO, 0.0));
                     }
-                    work(t, first, rows)?;
+                    // Warm up, then wait for the others even on failure, so no thread is left at the barrier.
+                    let warm = work(t, first, rows);
                     barrier.wait();
+                    warm?;
                     let start = Instant::now();
                     let cpu0 = thread_cpu_seconds();
                     let mut done = 0usize;
