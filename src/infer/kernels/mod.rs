@@ -1,13 +1,13 @@
 //! CPU kernels for the forward passes, picked once at runtime from the CPU's features.
 //!
-//! Each instruction set gets one `#[inline(always)]` generic body (in [`scalar`], `avx2`, `avx512`)
+//! Each instruction set gets one `#[inline(always)]` generic body (in `scalar`, `avx2`, `avx512`)
 //! compiled through thin `#[target_feature]` wrappers, the pattern of bluss/matrixmultiply and
 //! sonos/tract. [`Kernel::detect`] picks the best path the CPU has (cached in a `OnceLock`);
 //! `L2_KERNEL=scalar|avx2|avxvnni|avx512` forces one, and forcing a path the CPU lacks is an error, never
 //! a silent fallback. `L2_KERNEL=amx` is recognised and refused: no AMX kernel is built (the development
 //! and CI hosts of this version have no AMX, so it could not be verified).
 //!
-//! All kernels read the same packed weight layouts ([`pack`]), built once at `Scorer::new`:
+//! All kernels read the same packed weight layouts (`pack`), built once at `Scorer::new`:
 //! * f32 / f16: output blocks of 16 channels, `[block][input][16]`, so one 64-byte (f32) or 32-byte (f16)
 //!   load feeds 16 output accumulators per input; an activation is broadcast.
 //! * int8: `[block][input / 4][16][4]` bytes, the operand shape of `vpdpbusd` (each 32-bit lane multiplies
