@@ -117,6 +117,9 @@ pub(crate) unsafe fn arg_cstr<'a>(p: *const c_char, name: &str) -> CResult<&'a s
 /// Validate UTF-8, naming the argument and the first bad byte.
 pub(crate) fn utf8<'a>(bytes: &'a [u8], name: &str) -> CResult<&'a str> {
     std::str::from_utf8(bytes).map_err(|e| {
-        fail(l2_status::InvalidUtf8, format!("argument `{name}` is not valid UTF-8 (first bad byte at offset {})", e.valid_up_to()))
+        fail(
+            l2_status::InvalidUtf8,
+            format!("argument `{name}` is not valid UTF-8 (first bad byte at offset {})", e.valid_up_to()),
+        )
     })
 }

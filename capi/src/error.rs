@@ -1,7 +1,7 @@
 //! The thread-local last-error detail and the internal failure type every entry point returns through.
 
 use crate::buffer::copy_text;
-use crate::status::{status_of, l2_status};
+use crate::status::{l2_status, status_of};
 use std::cell::RefCell;
 use std::ffi::c_char;
 

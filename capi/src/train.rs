@@ -44,7 +44,8 @@ pub struct l2_epoch_stats {
 /// `user_data`. Return 0 to continue, nonzero to cancel: training then stops and `l2_train` returns
 /// `L2_STATUS_CANCELLED` without writing the model. It must not unwind (no C++ exception or longjmp out of
 /// it).
-pub type l2_epoch_callback = Option<unsafe extern "C" fn(user_data: *mut c_void, stats: *const l2_epoch_stats) -> c_int>;
+pub type l2_epoch_callback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, stats: *const l2_epoch_stats) -> c_int>;
 
 /// A config with every setting at its default (the built-in corpus, hashing embedder of 512 dims,
 /// hidden layers 256-128-64, ...). On `L2_STATUS_OK` `*out_config` receives it, owned by the caller.
@@ -68,8 +69,7 @@ pub extern "C" fn l2_train_config_from_json(json: *const c_char, out_config: *mu
         let out = out_arg(out_config, "out_config")?;
         // SAFETY: C contract: NUL-terminated string.
         let json = unsafe { arg_cstr(json, "json") }?;
-        let inner: TrainConfig =
-            serde_json::from_str(json).map_err(|e| l2core::Error::json("training config", e))?;
+        let inner: TrainConfig = serde_json::from_str(json).map_err(|e| l2core::Error::json("training config", e))?;
         // SAFETY: non-NULL, writable by contract.
         unsafe { out.write(Box::into_raw(Box::new(l2_train_config { inner }))) };
         Ok(())
@@ -171,7 +171,11 @@ pub extern "C" fn l2_train_config_set_seed(config: *mut l2_train_config, seed: u
 /// Hidden layer widths: `n` entries at `widths` (default 256, 128, 64). `n` may be 0 (a linear model;
 /// `widths` may then be NULL); a width of 0 gives `L2_STATUS_INVALID_PARAM`.
 #[no_mangle]
-pub extern "C" fn l2_train_config_set_hidden(config: *mut l2_train_config, widths: *const usize, n: usize) -> l2_status {
+pub extern "C" fn l2_train_config_set_hidden(
+    config: *mut l2_train_config,
+    widths: *const usize,
+    n: usize,
+) -> l2_status {
     ffi_boundary!({
         let config = config_mut(config)?;
         let widths: &[usize] = if n == 0 {
@@ -181,7 +185,10 @@ pub extern "C" fn l2_train_config_set_hidden(config: *mut l2_train_config, width
             unsafe { arg_slice(widths, n, "widths") }?
         };
         if let Some(i) = widths.iter().position(|&w| w == 0) {
-            return Err(fail(l2_status::InvalidParam, format!("widths[{i}] is 0: every hidden width must be at least 1")));
+            return Err(fail(
+                l2_status::InvalidParam,
+                format!("widths[{i}] is 0: every hidden width must be at least 1"),
+            ));
         }
         config.train.hidden = widths.to_vec();
         Ok(())

@@ -23,7 +23,9 @@ fn generate_header() -> String {
     cbindgen::Builder::new()
         .with_config(config)
         .with_src(dir.join("src/lib.rs"))
-        .generate().expect("cbindgen failed").write(&mut out);
+        .generate()
+        .expect("cbindgen failed")
+        .write(&mut out);
     String::from_utf8(out).expect("cbindgen wrote UTF-8")
 }
 
@@ -53,7 +55,9 @@ fn check_or_bless(path: &Path, fresh: &str) {
 #[test]
 fn committed_header_is_current() {
     let header = generate_header();
-    for needle in ["#ifndef L2_H", "#ifdef __cplusplus", "extern \"C\" {", "L2_STATUS_PANIC = 16", "#define L2_VERSION \""] {
+    for needle in
+        ["#ifndef L2_H", "#ifdef __cplusplus", "extern \"C\" {", "L2_STATUS_PANIC = 16", "#define L2_VERSION \""]
+    {
         assert!(header.contains(needle), "generated header lacks `{needle}`");
     }
     check_or_bless(&crate_dir().join("../include/l2.h"), &header);
