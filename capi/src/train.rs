@@ -69,7 +69,7 @@ pub extern "C" fn l2_train_config_from_json(json: *const c_char, out_config: *mu
         let out = out_arg(out_config, "out_config")?;
         // SAFETY: C contract: NUL-terminated string.
         let json = unsafe { arg_cstr(json, "json") }?;
-        let inner: TrainConfig = serde_json::from_str(json).map_err(|e| l2core::Error::json("training config", e))?;
+        let inner = TrainConfig::from_json(json)?;
         // SAFETY: non-NULL, writable by contract.
         unsafe { out.write(Box::into_raw(Box::new(l2_train_config { inner }))) };
         Ok(())
@@ -196,12 +196,12 @@ pub extern "C" fn l2_train_config_set_hidden(
 }
 
 /// False-positive rate the decision threshold is calibrated for on the validation split (default 0.01),
-/// in (0, 1).
+/// in [0, 1].
 #[no_mangle]
 pub extern "C" fn l2_train_config_set_target_fpr(config: *mut l2_train_config, target_fpr: f64) -> l2_status {
     set(config, |c| {
-        if !(target_fpr > 0.0 && target_fpr < 1.0) {
-            return Err(fail(l2_status::InvalidParam, format!("target_fpr is {target_fpr}: must be in (0, 1)")));
+        if !(target_fpr.is_finite() && (0.0..=1.0).contains(&target_fpr)) {
+            return Err(fail(l2_status::InvalidParam, format!("target_fpr is {target_fpr}: must be in [0, 1]")));
         }
         c.target_fpr = target_fpr;
         Ok(())
@@ -222,12 +222,25 @@ pub extern "C" fn l2_train_config_set_embedding_dims(config: *mut l2_train_confi
     })
 }
 
-/// Continue past invalid CSV rows (counted, and written to the config's `rejects` file when set)
-/// instead of failing on the first file with invalid rows (default false).
+/// Continue past invalid CSV rows instead of failing on a file with invalid rows (default false). Rows
+/// left out (invalid, or conflicting labels) are written to the rejects file (`l2_train_config_set_rejects`);
+/// without one, `l2_train` fails with `L2_STATUS_INVALID_PARAM` rather than drop them silently.
 #[no_mangle]
 pub extern "C" fn l2_train_config_set_skip_invalid(config: *mut l2_train_config, skip_invalid: bool) -> l2_status {
     set(config, |c| {
         c.skip_invalid = skip_invalid;
+        Ok(())
+    })
+}
+
+/// Where rows left out of training are written, as CSV (NUL-terminated UTF-8 path; default none).
+#[no_mangle]
+pub extern "C" fn l2_train_config_set_rejects(config: *mut l2_train_config, rejects_path: *const c_char) -> l2_status {
+    ffi_boundary!({
+        let config = config_mut(config)?;
+        // SAFETY: C contract: NUL-terminated string.
+        let path = unsafe { arg_cstr(rejects_path, "rejects_path") }?;
+        config.rejects = Some(PathBuf::from(path));
         Ok(())
     })
 }
