@@ -390,7 +390,7 @@ l2_status l2_train_config_set_hidden(struct l2_train_config *config,
 
 /**
  * False-positive rate the decision threshold is calibrated for on the validation split (default 0.01),
- * in (0, 1).
+ * in [0, 1].
  */
 l2_status l2_train_config_set_target_fpr(struct l2_train_config *config,
                                          double target_fpr);
@@ -403,10 +403,17 @@ l2_status l2_train_config_set_embedding_dims(struct l2_train_config *config,
                                              size_t dims);
 
 /**
- * Continue past invalid CSV rows (counted, and written to the config's `rejects` file when set)
- * instead of failing on the first file with invalid rows (default false).
+ * Continue past invalid CSV rows instead of failing on a file with invalid rows (default false). Rows
+ * left out (invalid, or conflicting labels) are written to the rejects file (`l2_train_config_set_rejects`);
+ * without one, `l2_train` fails with `L2_STATUS_INVALID_PARAM` rather than drop them silently.
  */
-l2_status l2_train_config_set_skip_invalid(struct l2_train_config *config, bool skip_invalid);
+l2_status l2_train_config_set_skip_invalid(struct l2_train_config *config,
+                                           bool skip_invalid);
+
+/**
+ * Where rows left out of training are written, as CSV (NUL-terminated UTF-8 path; default none).
+ */
+l2_status l2_train_config_set_rejects(struct l2_train_config *config, const char *rejects_path);
 
 /**
  * The config's JSON form (accepted by `l2_train_config_from_json`) copied into `buf` (`len` bytes)
