@@ -248,6 +248,9 @@ fn c_program_under_valgrind() {
         .arg(dir.path())
         // The thread test repeats fewer rounds: valgrind serialises threads.
         .env("L2_TEST_ROUNDS", "2")
+        // valgrind's virtual CPU hides AVX-512, so libl2 may pick another kernel than this process did
+        // and round differently; parity with Rust is checked by the native runs, memory safety here.
+        .env("L2_TEST_RUST_PARITY", "0")
         .output()
         .expect("run valgrind");
     check_run("test_api.c under valgrind", &o);

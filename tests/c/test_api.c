@@ -3,7 +3,10 @@
  * harness (capi/tests/c_programs.rs) computed, and 8 threads scoring one model.
  *
  * Usage: test_api DIR, where DIR holds model.l2, fixture.txt and embeddings.bin written by the harness.
- * Env: L2_TEST_ROUNDS (default 25) = scoring rounds per thread in the thread test.
+ * Env: L2_TEST_ROUNDS (default 25) = scoring rounds per thread in the thread test;
+ *      L2_TEST_RUST_PARITY=0 skips the comparisons with the harness's Rust scores (for valgrind, whose
+ *      virtual CPU hides AVX-512, so libl2 dispatches to another kernel than the harness did; every
+ *      other check, including threads against one thread, still runs).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -20,6 +23,7 @@
 #define THREADS 8
 
 static int failures = 0;
+static int rust_parity = 1;
 
 static void print_last_error(void) {
   char buf[1024];
@@ -36,6 +40,9 @@ static void print_last_error(void) {
       failures++;                                                   \
     }                                                               \
   } while (0)
+
+/* A comparison with the Rust harness's scores. */
+#define PARITY(cond) CHECK(!rust_parity || (cond))
 
 #define EXPECT_STATUS(call, expected)                                              \
   do {                                                                             \
@@ -300,20 +307,20 @@ static void test_scoring(const l2_model *m) {
   for (size_t i = 0; i < n_prompts; i++) {
     float s = -1.0f;
     REQUIRE_OK(l2_model_score_text(m, prompts[i], prompt_lens[i], &s));
-    if (bits(s) != expected_bits[i]) {
+    if (rust_parity && bits(s) != expected_bits[i]) {
       fprintf(stderr, "prompt %zu: C score %08x, Rust %08x\n", i, bits(s), expected_bits[i]);
       failures++;
     }
     bool mal = !expected_malicious[i];
     REQUIRE_OK(l2_model_decide(m, s, &mal));
-    CHECK(mal == (expected_malicious[i] != 0));
+    PARITY(mal == (expected_malicious[i] != 0));
     float s2 = -1.0f;
     bool mal2 = !mal;
     REQUIRE_OK(l2_model_classify(m, prompts[i], prompt_lens[i], &s2, &mal2));
     CHECK(bits(s2) == bits(s) && mal2 == mal);
     seen[mal ? 1 : 0]++;
   }
-  CHECK(seen[0] > 0 && seen[1] > 0);
+  PARITY(seen[0] > 0 && seen[1] > 0);
 
   /* Text errors: outputs untouched. */
   float s = 42.0f;
@@ -358,7 +365,12 @@ static void test_batch(const l2_model *m) {
   for (size_t i = 0; i < n_prompts; i++) ptrs[i] = prompts[i];
   out[n_prompts] = 7.0f;
   REQUIRE_OK(l2_model_score_batch(m, ptrs, prompt_lens, n_prompts, out, n_prompts + 1));
-  for (size_t i = 0; i < n_prompts; i++) CHECK(bits(out[i]) == expected_bits[i]);
+  for (size_t i = 0; i < n_prompts; i++) {
+    float one = -1.0f;
+    REQUIRE_OK(l2_model_score_text(m, prompts[i], prompt_lens[i], &one));
+    CHECK(bits(out[i]) == bits(one));
+    PARITY(bits(out[i]) == expected_bits[i]);
+  }
   CHECK(out[n_prompts] == 7.0f);
   REQUIRE_OK(l2_model_score_batch(m, ptrs, prompt_lens, 0, out, 0));
 
@@ -386,9 +398,13 @@ static void test_embeddings(const l2_model *m) {
   float *out = malloc(sizeof(float) * (emb_n + 1));
   out[emb_n] = 7.0f;
   REQUIRE_OK(l2_model_score_embeddings(m, emb, emb_n, emb_dims, out, emb_n + 1));
-  for (size_t i = 0; i < emb_n; i++) CHECK(bits(out[i]) == bits(emb_expected[i]));
-  /* Embedding the prompt through the model gives the same score as scoring the text. */
-  for (size_t i = 0; i < emb_n && i < n_prompts; i++) CHECK(bits(out[i]) == expected_bits[i]);
+  for (size_t i = 0; i < emb_n; i++) PARITY(bits(out[i]) == bits(emb_expected[i]));
+  /* The harness's embeddings of the prompts score as the texts do. */
+  for (size_t i = 0; i < emb_n && i < n_prompts; i++) {
+    float one = -1.0f;
+    REQUIRE_OK(l2_model_score_text(m, prompts[i], prompt_lens[i], &one));
+    CHECK(bits(out[i]) == bits(one));
+  }
   CHECK(out[emb_n] == 7.0f);
 
   for (size_t i = 0; i <= emb_n; i++) out[i] = 7.0f;
@@ -541,7 +557,7 @@ static void test_threads(const l2_model *m) {
     for (size_t i = 0; i < n_prompts; i++) {
       CHECK(bits(many[t].single[i]) == bits(one.single[i]));
       CHECK(bits(many[t].batch[i]) == bits(one.batch[i]));
-      CHECK(bits(many[t].single[i]) == expected_bits[i]);
+      PARITY(bits(many[t].single[i]) == expected_bits[i]);
     }
   }
 }
@@ -551,6 +567,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s FIXTURE_DIR\n", argv[0]);
     return 2;
   }
+  const char *parity = getenv("L2_TEST_RUST_PARITY");
+  rust_parity = !(parity && strcmp(parity, "0") == 0);
   load_fixture(argv[1]);
   if (n_prompts < 4 || emb_n != n_prompts) {
     fprintf(stderr, "bad fixture (%zu prompts, %zu embeddings)\n", n_prompts, emb_n);
