@@ -6,7 +6,7 @@
 //! crate types); sanitizers and valgrind are skipped with a message only when the tool is absent.
 
 use l2core::embed::{EmbedderSpec, HashSpec};
-use l2core::model::{Architecture, Mlp, ModelMeta, Precision, FORMAT_VERSION};
+use l2core::model::{Architecture, Layer, LayerWeights, Mlp, ModelMeta, Precision, FORMAT_VERSION};
 use l2core::Model;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,8 +48,36 @@ fn lib_dir() -> PathBuf {
     panic!("libl2.so / libl2.a not found next to {} (cargo builds them for this package's tests)", exe.display());
 }
 
-/// A deterministic untrained model whose threshold is the median fixture score, so both decisions occur.
-fn fixture_model() -> Model {
+/// Store f32 layers at `precision`: f16 by rounding, int8 symmetric per output row (`w = q * scale`).
+fn at_precision(layers: Vec<Layer>, precision: Precision) -> Vec<Layer> {
+    layers
+        .into_iter()
+        .map(|l| {
+            let LayerWeights::F32(w) = &l.weights else { panic!("f32 layers expected") };
+            let weights = match precision {
+                Precision::F32 => l.weights.clone(),
+                Precision::F16 => LayerWeights::F16(w.iter().map(|&v| half::f16::from_f32(v)).collect()),
+                Precision::Int8 => {
+                    let scale: Vec<f32> = w
+                        .chunks_exact(l.inputs)
+                        .map(|row| row.iter().fold(0.0f32, |m, v| m.max(v.abs())) / 127.0)
+                        .collect();
+                    let q = w
+                        .chunks_exact(l.inputs)
+                        .zip(&scale)
+                        .flat_map(|(row, &s)| row.iter().map(move |&v| (v / s).round().clamp(-127.0, 127.0) as i8))
+                        .collect();
+                    LayerWeights::Int8 { q, scale }
+                }
+            };
+            Layer { weights, ..l }
+        })
+        .collect()
+}
+
+/// A deterministic untrained model at `precision` whose threshold is the median fixture score, so both
+/// decisions occur.
+fn fixture_model(precision: Precision) -> Model {
     let hidden = vec![16, 8];
     let mlp = Mlp::init(DIMS, &hidden, 7).expect("init");
     let meta = ModelMeta {
@@ -58,7 +86,7 @@ fn fixture_model() -> Model {
         created: "2026-12-01T00:00:00Z".into(),
         embedder: EmbedderSpec::Hash(HashSpec::with_dims(DIMS)),
         architecture: Architecture { input_dims: DIMS, hidden, activation: "relu".into(), output: "sigmoid".into() },
-        precision: Precision::F32,
+        precision,
         threshold: 0.5,
         target_fpr: None,
         class_weights: None,
@@ -69,7 +97,7 @@ fn fixture_model() -> Model {
         quantization: None,
         tags: Default::default(),
     };
-    let model = Model::new(meta, mlp.to_layers()).expect("model");
+    let model = Model::new(meta, at_precision(mlp.to_layers(), precision)).expect("model");
     let mut scores = model.score_texts(PROMPTS).expect("scores");
     scores.sort_by(f32::total_cmp);
     let median = scores[scores.len() / 2];
@@ -78,8 +106,8 @@ fn fixture_model() -> Model {
 
 /// Writes the fixture into `dir`: `model.l2`, `fixture.txt` (threshold, dims, then per prompt the score
 /// bits, the decision and the text), `embeddings.bin` (u64 n, u64 dims, n*dims f32, n expected f32).
-fn write_fixture(dir: &Path) -> Model {
-    let model = fixture_model();
+fn write_fixture(dir: &Path, precision: Precision) -> Model {
+    let model = fixture_model(precision);
     model.save(dir.join("model.l2")).expect("save model");
     let mut f = String::new();
     f.push_str(&format!("threshold {:08x}\ndims {}\n", model.threshold().to_bits(), model.dims()));
@@ -161,34 +189,41 @@ fn check_run(what: &str, o: &Output) {
     );
 }
 
-/// Build `sources` with `link` and run the program on a fresh fixture.
-fn build_and_run(compiler: &str, std: &str, sources: &[&str], link: Link) {
+/// Build `sources` with `link` and run the program on a fresh fixture at each of `precisions`.
+fn build_and_run(compiler: &str, std: &str, sources: &[&str], link: Link, precisions: &[Precision]) {
     let dir = tempfile::tempdir().expect("tempdir");
-    write_fixture(dir.path());
     let exe = dir.path().join("prog");
     compile(compiler, std, sources, &exe, link, &[]);
-    let o = program(&exe).arg(dir.path()).output().expect("run");
-    check_run(&format!("{sources:?} ({})", if link == Link::Shared { "shared" } else { "static" }), &o);
+    for &precision in precisions {
+        let fixture = dir.path().join(precision.as_str());
+        std::fs::create_dir(&fixture).expect("mkdir");
+        write_fixture(&fixture, precision);
+        let o = program(&exe).arg(&fixture).output().expect("run");
+        let linked = if link == Link::Shared { "shared" } else { "static" };
+        check_run(&format!("{sources:?} ({linked}, {precision} model)"), &o);
+    }
 }
+
+const ALL_PRECISIONS: &[Precision] = &[Precision::F32, Precision::F16, Precision::Int8];
 
 #[test]
 fn c_program_against_shared_library() {
-    build_and_run(&cc(), "c11", &["tests/c/test_api.c"], Link::Shared);
+    build_and_run(&cc(), "c11", &["tests/c/test_api.c"], Link::Shared, ALL_PRECISIONS);
 }
 
 #[test]
 fn c_program_against_static_library() {
-    build_and_run(&cc(), "c11", &["tests/c/test_api.c"], Link::Static);
+    build_and_run(&cc(), "c11", &["tests/c/test_api.c"], Link::Static, &[Precision::Int8]);
 }
 
 #[test]
 fn cpp_program_against_shared_library() {
-    build_and_run(&cxx(), "c++17", &["tests/c/test_api.cpp"], Link::Shared);
+    build_and_run(&cxx(), "c++17", &["tests/c/test_api.cpp"], Link::Shared, ALL_PRECISIONS);
 }
 
 #[test]
 fn cpp_program_against_static_library() {
-    build_and_run(&cxx(), "c++17", &["tests/c/test_api.cpp"], Link::Static);
+    build_and_run(&cxx(), "c++17", &["tests/c/test_api.cpp"], Link::Static, &[Precision::F32]);
 }
 
 /// Whether `cc` can build and run a program with `-fsanitize=address,undefined` (libasan/libubsan present).
@@ -213,17 +248,21 @@ fn c_program_under_address_and_undefined_behaviour_sanitizers() {
         eprintln!("SKIPPED: {} cannot build with -fsanitize=address,undefined (libasan/libubsan missing)", cc());
         return;
     }
-    write_fixture(dir.path());
     let exe = dir.path().join("prog_asan");
     let flags = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"];
     compile(&cc(), "c11", &["tests/c/test_api.c"], &exe, Link::Static, &flags);
-    let o = program(&exe)
-        .arg(dir.path())
-        .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=86")
-        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1:exitcode=87")
-        .output()
-        .expect("run");
-    check_run("test_api.c under ASan + UBSan", &o);
+    for &precision in ALL_PRECISIONS {
+        let fixture = dir.path().join(precision.as_str());
+        std::fs::create_dir(&fixture).expect("mkdir");
+        write_fixture(&fixture, precision);
+        let o = program(&exe)
+            .arg(&fixture)
+            .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=86")
+            .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1:exitcode=87")
+            .output()
+            .expect("run");
+        check_run(&format!("test_api.c under ASan + UBSan ({precision} model)"), &o);
+    }
 }
 
 #[test]
@@ -233,27 +272,31 @@ fn c_program_under_valgrind() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    write_fixture(dir.path());
     let exe = dir.path().join("prog");
     compile(&cc(), "c11", &["tests/c/test_api.c"], &exe, Link::Shared, &[]);
-    let o = program("valgrind")
-        .args([
-            "--quiet",
-            "--error-exitcode=99",
-            "--leak-check=full",
-            "--show-leak-kinds=definite,indirect",
-            "--errors-for-leak-kinds=definite,indirect",
-        ])
-        .arg(&exe)
-        .arg(dir.path())
-        // The thread test repeats fewer rounds: valgrind serialises threads.
-        .env("L2_TEST_ROUNDS", "2")
-        // valgrind's virtual CPU hides AVX-512, so libl2 may pick another kernel than this process did
-        // and round differently; parity with Rust is checked by the native runs, memory safety here.
-        .env("L2_TEST_RUST_PARITY", "0")
-        .output()
-        .expect("run valgrind");
-    check_run("test_api.c under valgrind", &o);
+    for precision in [Precision::F32, Precision::Int8] {
+        let fixture = dir.path().join(precision.as_str());
+        std::fs::create_dir(&fixture).expect("mkdir");
+        write_fixture(&fixture, precision);
+        let o = program("valgrind")
+            .args([
+                "--quiet",
+                "--error-exitcode=99",
+                "--leak-check=full",
+                "--show-leak-kinds=definite,indirect",
+                "--errors-for-leak-kinds=definite,indirect",
+            ])
+            .arg(&exe)
+            .arg(&fixture)
+            // The thread test repeats fewer rounds: valgrind serialises threads.
+            .env("L2_TEST_ROUNDS", "2")
+            // valgrind's virtual CPU hides AVX-512, so libl2 may pick another kernel than this process did
+            // and round differently; parity with Rust is checked by the native runs, memory safety here.
+            .env("L2_TEST_RUST_PARITY", "0")
+            .output()
+            .expect("run valgrind");
+        check_run(&format!("test_api.c under valgrind ({precision} model)"), &o);
+    }
 }
 
 /// A prefix laid out like an install (`include/l2.h`, `lib/libl2.{so,a}`, `lib/pkgconfig/l2.pc` from the
@@ -288,7 +331,7 @@ fn pkg_config(prefix: &Path, args: &[&str]) -> Vec<String> {
 #[test]
 fn guard_example_built_with_pkg_config_prints_the_rust_decisions_and_scores() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let model = write_fixture(dir.path());
+    let model = write_fixture(dir.path(), Precision::F32);
     let prefix = dir.path().join("prefix");
     install_prefix(&prefix);
     let exe = dir.path().join("guard");
