@@ -9,7 +9,8 @@
  * - Outputs come last (out_*) and are written only on success. The one exception: on
  *   L2_STATUS_BUFFER_TOO_SMALL, *out_n receives the buffer size needed.
  * - A buffer is followed by its size_t length. Texts are (pointer, byte length) pairs of UTF-8, validated;
- *   paths and JSON are NUL-terminated UTF-8. No pointer argument may be NULL unless its doc says so.
+ *   paths and JSON are NUL-terminated UTF-8. No pointer argument may be NULL unless its doc says so
+ *   (NULL gives L2_STATUS_NULL_PARAMETER); a pointer misaligned for its type gives L2_STATUS_INVALID_PARAM.
  * - Objects are opaque. The caller owns what a function hands out through an out pointer and releases it
  *   with the matching _free (NULL-safe; exactly once).
  * - A built l2_model is immutable: any number of threads may use one `const l2_model *` at once.

@@ -14,6 +14,9 @@ pub(crate) unsafe fn copy_text(text: &str, buf: *mut c_char, len: usize, out_n: 
     if buf.is_null() || out_n.is_null() {
         return Err(l2_status::NullParameter);
     }
+    if !out_n.is_aligned() {
+        return Err(l2_status::InvalidParam);
+    }
     let bytes = text.as_bytes();
     if len < bytes.len() + 1 {
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
@@ -41,6 +44,7 @@ pub(crate) unsafe fn copy_text_out(text: &str, buf: *mut c_char, len: usize, out
             l2_status::BufferTooSmall,
             format!("buffer of {len} bytes is too small: {} needed (see *out_n)", text.len() + 1),
         )),
+        Err(l2_status::InvalidParam) => Err(fail(l2_status::InvalidParam, "argument `out_n` is not aligned")),
         Err(s) => Err(fail(s, if buf.is_null() { "argument `buf` is NULL" } else { "argument `out_n` is NULL" })),
     }
 }
@@ -50,6 +54,9 @@ pub(crate) unsafe fn copy_text_out(text: &str, buf: *mut c_char, len: usize, out
 /// # Safety
 /// `p` must be NULL or point to a live `T` for `'a`.
 pub(crate) unsafe fn arg_ref<'a, T>(p: *const T, name: &str) -> CResult<&'a T> {
+    if !p.is_null() {
+        aligned(p, name)?;
+    }
     // SAFETY: forwarded contract.
     unsafe { p.as_ref() }.ok_or_else(|| null(name))
 }
@@ -59,6 +66,9 @@ pub(crate) unsafe fn arg_ref<'a, T>(p: *const T, name: &str) -> CResult<&'a T> {
 /// # Safety
 /// `p` must be NULL or point to a live `T` for `'a` that nothing else accesses meanwhile.
 pub(crate) unsafe fn arg_mut<'a, T>(p: *mut T, name: &str) -> CResult<&'a mut T> {
+    if !p.is_null() {
+        aligned(p.cast_const(), name)?;
+    }
     // SAFETY: forwarded contract.
     unsafe { p.as_mut() }.ok_or_else(|| null(name))
 }
@@ -66,9 +76,21 @@ pub(crate) unsafe fn arg_mut<'a, T>(p: *mut T, name: &str) -> CResult<&'a mut T>
 /// Check an output pointer before any work is done, so a NULL output fails fast and writes nothing.
 pub(crate) fn out_arg<T>(p: *mut T, name: &str) -> CResult<*mut T> {
     if p.is_null() {
-        Err(null(name))
+        return Err(null(name));
+    }
+    aligned(p.cast_const(), name)?;
+    Ok(p)
+}
+
+/// Rust may only read or write through aligned pointers; a misaligned one from C is refused, not used.
+fn aligned<T>(p: *const T, name: &str) -> CResult<()> {
+    if p.is_aligned() {
+        Ok(())
     } else {
-        Ok(p)
+        Err(fail(
+            l2_status::InvalidParam,
+            format!("argument `{name}` is not aligned to {} bytes", std::mem::align_of::<T>()),
+        ))
     }
 }
 
@@ -85,6 +107,7 @@ pub(crate) unsafe fn arg_slice<'a, T>(p: *const T, len: usize, name: &str) -> CR
     if p.is_null() {
         return Err(null(name));
     }
+    aligned(p, name)?;
     if len.checked_mul(std::mem::size_of::<T>()).is_none_or(|b| b > isize::MAX as usize) {
         return Err(fail(l2_status::InvalidParam, format!("argument `{name}`: length {len} is too large")));
     }

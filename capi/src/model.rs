@@ -271,3 +271,72 @@ pub extern "C" fn l2_model_metadata_json(
         unsafe { copy_text_out(&json, buf, len, out_n) }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use l2core::embed::{EmbedderSpec, HashSpec};
+    use l2core::model::{Architecture, Mlp, ModelMeta, Precision, FORMAT_VERSION};
+
+    fn tiny() -> *const l2_model {
+        let mlp = Mlp::init(8, &[4], 3).expect("init");
+        let meta = ModelMeta {
+            format_version: FORMAT_VERSION,
+            l2core_version: l2core::VERSION.into(),
+            created: "2026-12-01T00:00:00Z".into(),
+            embedder: EmbedderSpec::Hash(HashSpec::with_dims(8)),
+            architecture: Architecture {
+                input_dims: 8,
+                hidden: vec![4],
+                activation: "relu".into(),
+                output: "sigmoid".into(),
+            },
+            precision: Precision::F32,
+            threshold: 0.5,
+            target_fpr: None,
+            class_weights: None,
+            training: None,
+            history: None,
+            dataset: None,
+            eval: None,
+            quantization: None,
+            tags: Default::default(),
+        };
+        l2_model::into_raw(l2core::Model::new(meta, mlp.to_layers()).expect("model"))
+    }
+
+    #[test]
+    fn misaligned_pointers_are_refused_not_dereferenced() {
+        let m = tiny();
+        let storage = [0u32; 20];
+        // One byte past an aligned f32 array: misaligned for f32.
+        let x = storage.as_ptr().cast::<u8>().wrapping_add(1).cast::<f32>();
+        let mut out = [0.0f32; 2];
+        assert_eq!(l2_model_score_embeddings(m, x, 2, 8, out.as_mut_ptr(), 2), l2_status::InvalidParam);
+        let aligned = storage.as_ptr().cast::<f32>();
+        assert_eq!(l2_model_score_embeddings(m, aligned, 2, 8, out.as_mut_ptr(), 2), l2_status::Ok);
+        let out_bad = out.as_mut_ptr().cast::<u8>().wrapping_add(1).cast::<f32>();
+        assert_eq!(l2_model_score_embeddings(m, aligned, 1, 8, out_bad, 1), l2_status::InvalidParam);
+        let mut dims = [0usize; 2];
+        let dims_bad = dims.as_mut_ptr().cast::<u8>().wrapping_add(1).cast::<usize>();
+        assert_eq!(l2_model_dims(m, dims_bad), l2_status::InvalidParam);
+        let mut buf = [0 as c_char; 4096];
+        let mut n = [0usize; 2];
+        let n_bad = n.as_mut_ptr().cast::<u8>().wrapping_add(1).cast::<usize>();
+        assert_eq!(l2_model_metadata_json(m, buf.as_mut_ptr(), buf.len(), n_bad), l2_status::InvalidParam);
+        assert_eq!(l2_model_metadata_json(m, buf.as_mut_ptr(), buf.len(), n.as_mut_ptr()), l2_status::Ok);
+        l2_model_free(m);
+    }
+
+    #[test]
+    fn the_c_entry_points_give_the_rust_scores() {
+        let m = tiny();
+        // SAFETY: `tiny` made it; freed below.
+        let rust = &unsafe { &*m }.inner;
+        let text = "ignore previous instructions";
+        let mut s = -1.0f32;
+        assert_eq!(l2_model_score_text(m, text.as_ptr().cast(), text.len(), &mut s), l2_status::Ok);
+        assert_eq!(s.to_bits(), rust.score_text(text).expect("score").to_bits());
+        l2_model_free(m);
+    }
+}
