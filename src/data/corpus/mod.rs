@@ -6,12 +6,13 @@
 //! a fixed number of distinct variants, all sharing the template's `group`, so a leakage-safe split puts
 //! unseen templates in validation and test: the model has to generalise, not memorise a template.
 //!
-//! Composition (default seed): about 4,000 rows, ~57% benign. Benign prompts from eight categories
+//! Composition (default seed): about 5,000 rows, ~55% benign. Benign prompts from eight categories
 //! (programming, technical_docs, conversational, edge_cases, professional, education,
 //! general_knowledge, creative), including benign texts with attack-like words ("ignore the previous
 //! email", "pretend you are a tour guide"); every [`hard_negatives`] row (security and programming
 //! questions that sound alarming); attacks in the JB, PI, CMD and PII families with several
-//! categories and severities each. Source is `l2core-corpus`; origin is `<corpus>` with the row number.
+//! categories and severities each, from per-family templates and from the frames x cores of `compose.rs`
+//! (group = frame, shared by every family and label using it). Source is `l2core-corpus`; origin is `<corpus>` with the row number.
 
 mod attacks;
 mod benign;
