@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod data;
 pub mod embed;
 pub mod error;
@@ -11,8 +13,6 @@ pub mod model;
 pub mod onnx;
 pub mod pipeline;
 pub mod rng;
-#[cfg(feature = "cli")]
-pub mod cli;
 pub mod train;
 
 pub use error::{Error, ErrorKind, Result};
