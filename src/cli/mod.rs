@@ -3,6 +3,7 @@
 //! 2 usage error; 3 invalid input data or settings; 4 I/O error or missing resource; 5 internal error.
 
 mod data;
+mod export;
 mod progress;
 mod score;
 mod train;
@@ -52,6 +53,8 @@ pub enum Command {
     Split(data::SplitArgs),
     /// Write the built-in demo corpus.
     Corpus(data::CorpusArgs),
+    /// Export a model as an ONNX graph (optionally validated in ONNX Runtime).
+    Export(export::ExportArgs),
     /// Print the version.
     Version,
 }
@@ -79,6 +82,7 @@ where
         Command::Stats(a) => data::stats(a),
         Command::Split(a) => data::split(a),
         Command::Corpus(a) => data::corpus(a),
+        Command::Export(a) => export::export(a),
         Command::Version => {
             println!("l2 {}", crate::VERSION);
             Ok(())

@@ -112,7 +112,8 @@ impl Store {
         let whole = body.len() / rec;
         if body.len() % rec != 0 {
             // A crash mid-append left a partial record: drop it so the next append stays aligned.
-            file.set_len((HEADER + whole * rec) as u64).map_err(|e| Error::io("truncating embedding cache", path, e))?;
+            file.set_len((HEADER + whole * rec) as u64)
+                .map_err(|e| Error::io("truncating embedding cache", path, e))?;
         }
         let mut index = HashMap::with_capacity(whole);
         let mut vectors = Vec::with_capacity(whole * dims);

@@ -188,7 +188,11 @@ impl OnnxSpec {
             let e = imp::OnnxEmbedder::load(self)?;
             let dims = e.probe_dims()?;
             if dims != self.dims {
-                return Err(Error::shape(format!("ONNX embedder `{}` output width", self.model.display()), self.dims, dims));
+                return Err(Error::shape(
+                    format!("ONNX embedder `{}` output width", self.model.display()),
+                    self.dims,
+                    dims,
+                ));
             }
             Ok(Box::new(e))
         }
@@ -241,7 +245,10 @@ mod imp {
         /// Threads per run: `L2_ONNX_THREADS` (default 1).
         pub fn load(spec: &OnnxSpec) -> Result<OnnxEmbedder> {
             let mut tokenizer = Tokenizer::from_file(&spec.tokenizer).map_err(|e| {
-                Error::Embedder(format!("tokenizer `{}` is not a readable tokenizer.json: {e}", spec.tokenizer.display()))
+                Error::Embedder(format!(
+                    "tokenizer `{}` is not a readable tokenizer.json: {e}",
+                    spec.tokenizer.display()
+                ))
             })?;
             tokenizer
                 .with_truncation(Some(TruncationParams { max_length: spec.max_length, ..Default::default() }))
@@ -306,7 +313,10 @@ mod imp {
         pub fn probe_dims(&self) -> Result<usize> {
             let (v, d) = self.run_batch(&[vec![101, 102]], 2)?;
             if d == 0 || v.len() != d {
-                return Err(Error::model(self.session.name(), format!("probe produced {} values for width {d}", v.len())));
+                return Err(Error::model(
+                    self.session.name(),
+                    format!("probe produced {} values for width {d}", v.len()),
+                ));
             }
             Ok(d)
         }
@@ -410,7 +420,11 @@ mod imp {
                 let seq = batch.iter().map(Vec::len).max().unwrap_or(0).max(1);
                 let (pooled, got) = self.run_batch(&batch, seq)?;
                 if got != d {
-                    return Err(Error::shape(format!("ONNX embedder `{}` output width", self.spec.model.display()), d, got));
+                    return Err(Error::shape(
+                        format!("ONNX embedder `{}` output width", self.spec.model.display()),
+                        d,
+                        got,
+                    ));
                 }
                 for (k, &i) in chunk.iter().enumerate() {
                     let row = &mut out[i * d..(i + 1) * d];

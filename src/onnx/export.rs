@@ -77,10 +77,7 @@ pub fn export_layers(meta: &ModelMeta, layers: &[Layer], precision: Precision) -
     let hidden: Vec<usize> = layers[..layers.len() - 1].iter().map(|l| l.outputs).collect();
     let mut props = BTreeMap::new();
     props.insert("threshold", meta.threshold.to_string());
-    props.insert(
-        "embedder",
-        serde_json::to_string(&meta.embedder).map_err(|e| Error::json("embedder spec", e))?,
-    );
+    props.insert("embedder", serde_json::to_string(&meta.embedder).map_err(|e| Error::json("embedder spec", e))?);
     props.insert("l2core_version", crate::VERSION.to_string());
     props.insert("precision", precision.to_string());
     props.insert("source_precision", meta.precision.to_string());
@@ -126,7 +123,9 @@ pub fn convert_layers(layers: &[Layer], precision: Precision) -> Result<Vec<Laye
                         let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
                         let s = max / 127.0;
                         scale.push(s);
-                        q.extend(row.iter().map(|&v| if s > 0.0 { (v / s).round().clamp(-127.0, 127.0) as i8 } else { 0 }));
+                        q.extend(
+                            row.iter().map(|&v| if s > 0.0 { (v / s).round().clamp(-127.0, 127.0) as i8 } else { 0 }),
+                        );
                     }
                     LayerWeights::Int8 { q, scale }
                 }
@@ -160,7 +159,13 @@ fn f32_raw(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-fn node(op: &str, name: String, inputs: &[&str], output: &str, attribute: Vec<proto::AttributeProto>) -> proto::NodeProto {
+fn node(
+    op: &str,
+    name: String,
+    inputs: &[&str],
+    output: &str,
+    attribute: Vec<proto::AttributeProto>,
+) -> proto::NodeProto {
     proto::NodeProto {
         input: inputs.iter().map(|s| s.to_string()).collect(),
         output: vec![output.to_string()],
@@ -244,7 +249,8 @@ fn build_graph(layers: &[Layer]) -> Result<proto::GraphProto> {
         nodes.push(node(op, format!("layers.{i}.{}", op.to_lowercase()), &[&pre], &out, vec![]));
         cur = out;
     }
-    let dims = i64::try_from(layers[0].inputs).map_err(|_| Error::shape("input dims", "below 2^63", layers[0].inputs))?;
+    let dims =
+        i64::try_from(layers[0].inputs).map_err(|_| Error::shape("input dims", "below 2^63", layers[0].inputs))?;
     Ok(proto::GraphProto {
         node: nodes,
         name: "l2core_mlp".into(),

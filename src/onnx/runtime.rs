@@ -216,7 +216,8 @@ impl OnnxSession {
         self.with_session(|s| {
             let t = ort::value::TensorRef::from_array_view(([rows, cols], input))
                 .map_err(|e| Error::model(&name, format!("input tensor: {e}")))?;
-            let out = s.run(ort::inputs![in_name.as_str() => t]).map_err(|e| Error::model(&name, format!("run: {e}")))?;
+            let out =
+                s.run(ort::inputs![in_name.as_str() => t]).map_err(|e| Error::model(&name, format!("run: {e}")))?;
             let (shape, data) = out[0]
                 .try_extract_tensor::<f32>()
                 .map_err(|e| Error::model(&name, format!("output is not a float tensor: {e}")))?;
