@@ -2,12 +2,13 @@
 //! onnxruntime + tokenizers (scripts/onnx_golden.py), the sha256 guard, the cache, and the errors for
 //! missing or mismatched files. Skips with a message when the venv packages or ONNX Runtime are absent.
 
-#[path = "common/minilm.rs"]
-mod minilm;
+#[path = "common/onnx.rs"]
+#[allow(dead_code)]
+mod onnx_common;
 
 use l2core::embed::{Embedder, EmbedderSpec, EmbeddingCache, OnnxOptions, OnnxSpec, Pooling};
 use l2core::ErrorKind;
-use minilm::{have_runtime, minilm, venv_python};
+use onnx_common::{have_runtime, minilm, venv_python};
 
 fn golden_texts() -> Vec<String> {
     let mut t: Vec<String> = [

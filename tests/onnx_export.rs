@@ -2,11 +2,15 @@
 //! venv), and the equivalence check in ONNX Runtime at f32, f16 and int8. Tests that need ONNX Runtime
 //! skip with a message when no library is found (scripts/test.sh installs it and sets ORT_DYLIB_PATH).
 
-use l2core::embed::{EmbedderSpec, HashSpec};
-use l2core::model::{now_rfc3339, Architecture, Mlp, ModelMeta, Precision, FORMAT_VERSION};
-use l2core::onnx::{self, convert_layers, export, inspect};
+#[path = "common/onnx.rs"]
+#[allow(dead_code)]
+mod onnx_common;
+
+use l2core::embed::EmbedderSpec;
+use l2core::model::Precision;
+use l2core::onnx::{self, export, inspect};
 use l2core::{Error, Model};
-use std::path::PathBuf;
+use onnx_common::{have_runtime, spread_model, venv_python};
 
 const DIMS: usize = 96;
 const HIDDEN: [usize; 3] = [48, 24, 12];
@@ -37,62 +41,10 @@ fn texts() -> Vec<String> {
     out
 }
 
-/// A model whose scores spread over (0, 1) like a trained one: random weights, last layer scaled so
-/// logits have a standard deviation of about 3, threshold between the two middle scores.
 fn model(precision: Precision, seed: u64) -> Model {
-    let mut mlp = Mlp::init(DIMS, &HIDDEN, seed).unwrap();
-    let meta = |p: Precision| ModelMeta {
-        format_version: FORMAT_VERSION,
-        l2core_version: l2core::VERSION.into(),
-        created: now_rfc3339(),
-        embedder: EmbedderSpec::Hash(HashSpec::with_dims(DIMS)),
-        architecture: Architecture {
-            input_dims: DIMS,
-            hidden: HIDDEN.to_vec(),
-            activation: "relu".into(),
-            output: "sigmoid".into(),
-        },
-        precision: p,
-        threshold: 0.5,
-        target_fpr: None,
-        class_weights: None,
-        training: None,
-        history: None,
-        dataset: None,
-        eval: None,
-        quantization: None,
-        tags: Default::default(),
-    };
     let ts = texts();
     let refs: Vec<&str> = ts.iter().map(String::as_str).collect();
-    let probe = Model::new(meta(Precision::F32), mlp.to_layers()).unwrap();
-    let logits: Vec<f32> = probe.score_texts(&refs).unwrap().iter().map(|p| (p / (1.0 - p)).ln()).collect();
-    let mean = logits.iter().sum::<f32>() / logits.len() as f32;
-    let std = (logits.iter().map(|l| (l - mean) * (l - mean)).sum::<f32>() / logits.len() as f32).sqrt();
-    let last = mlp.layers.last_mut().unwrap();
-    last.weight.iter_mut().for_each(|w| *w *= 3.0 / std.max(1e-6));
-    last.bias[0] = -mean * 3.0 / std.max(1e-6);
-    let layers = convert_layers(&mlp.to_layers(), precision).unwrap();
-    let m = Model::new(meta(precision), layers).unwrap();
-    let mut s = m.score_texts(&refs).unwrap();
-    s.sort_by(f32::total_cmp);
-    let mid = s.len() / 2;
-    m.with_threshold((s[mid - 1] + s[mid]) / 2.0).unwrap()
-}
-
-fn have_runtime() -> bool {
-    match l2core::onnx::runtime::library_path() {
-        Ok(_) => true,
-        Err(e) => {
-            eprintln!("SKIP: no ONNX Runtime library ({e})");
-            false
-        }
-    }
-}
-
-fn venv_python() -> Option<PathBuf> {
-    let py = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    py.is_file().then_some(py)
+    spread_model(DIMS, &HIDDEN, precision, seed, &refs)
 }
 
 #[test]

@@ -55,3 +55,55 @@ pub fn have_runtime() -> bool {
         }
     }
 }
+
+/// A model whose scores spread over (0, 1) like a trained one's on `texts`: random weights with the
+/// hash embedder, last layer scaled so logits have a standard deviation of about 3, threshold between
+/// the two middle scores (so half the texts fall on each side).
+pub fn spread_model(
+    dims: usize,
+    hidden: &[usize],
+    precision: l2core::model::Precision,
+    seed: u64,
+    texts: &[&str],
+) -> l2core::Model {
+    use l2core::embed::{EmbedderSpec, HashSpec};
+    use l2core::model::{now_rfc3339, Architecture, Mlp, ModelMeta, Precision, FORMAT_VERSION};
+    use l2core::Model;
+    let mut mlp = Mlp::init(dims, hidden, seed).unwrap();
+    let meta = |p: Precision| ModelMeta {
+        format_version: FORMAT_VERSION,
+        l2core_version: l2core::VERSION.into(),
+        created: now_rfc3339(),
+        embedder: EmbedderSpec::Hash(HashSpec::with_dims(dims)),
+        architecture: Architecture {
+            input_dims: dims,
+            hidden: hidden.to_vec(),
+            activation: "relu".into(),
+            output: "sigmoid".into(),
+        },
+        precision: p,
+        threshold: 0.5,
+        target_fpr: None,
+        class_weights: None,
+        training: None,
+        history: None,
+        dataset: None,
+        eval: None,
+        quantization: None,
+        tags: Default::default(),
+    };
+    let probe = Model::new(meta(Precision::F32), mlp.to_layers()).unwrap();
+    let logits: Vec<f32> = probe.score_texts(texts).unwrap().iter().map(|p| (p / (1.0 - p)).ln()).collect();
+    let mean = logits.iter().sum::<f32>() / logits.len() as f32;
+    let std = (logits.iter().map(|l| (l - mean) * (l - mean)).sum::<f32>() / logits.len() as f32).sqrt();
+    let k = 3.0 / std.max(1e-6);
+    let last = mlp.layers.last_mut().unwrap();
+    last.weight.iter_mut().for_each(|w| *w *= k);
+    last.bias[0] = (last.bias[0] - mean) * k;
+    let layers = l2core::onnx::convert_layers(&mlp.to_layers(), precision).unwrap();
+    let m = Model::new(meta(precision), layers).unwrap();
+    let mut s = m.score_texts(texts).unwrap();
+    s.sort_by(f32::total_cmp);
+    let mid = s.len() / 2;
+    m.with_threshold((s[mid - 1] + s[mid]) / 2.0).unwrap()
+}
