@@ -92,7 +92,7 @@ impl ValidationReport {
 /// [`ValidationReport::check`] to fail on a violation.
 pub fn validate_embeddings(model: &Model, exported: &Exported, x: &[f32]) -> Result<ValidationReport> {
     let d = model.dims();
-    if d == 0 || x.len() % d != 0 {
+    if d == 0 || !x.len().is_multiple_of(d) {
         return Err(Error::shape("validation embeddings", format!("n x {d}"), format!("{} floats", x.len())));
     }
     let n = x.len() / d;
