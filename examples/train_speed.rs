@@ -46,7 +46,8 @@ fn write_data(path: &str, train: &synthetic::Synthetic, val: &synthetic::Synthet
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let num = |name: &str, default: usize| arg(&args, name).and_then(|v| v.parse().ok()).unwrap_or(default);
-    let (epochs, n_train, n_val, dims) = (num("--epochs", 3), num("--train", 100_000), num("--val", 20_000), num("--dims", 512));
+    let (epochs, n_train, n_val, dims) =
+        (num("--epochs", 3), num("--train", 100_000), num("--val", 20_000), num("--dims", 512));
     let (train, val) = synthetic::teacher_split(n_train, n_val, dims, 2026);
     if let Some(path) = arg(&args, "--write-data") {
         if let Err(e) = write_data(&path, &train, &val) {
@@ -77,7 +78,11 @@ fn main() {
             let secs: Vec<f64> = history.epochs.iter().map(|e| e.seconds).collect();
             let mean = secs.iter().sum::<f64>() / secs.len() as f64;
             let last = history.epochs.last().map_or(f64::NAN, |e| e.val_loss);
-            println!("mean {mean:.3} s/epoch over {} epochs; val_loss after epoch {}: {last:.5}", secs.len(), secs.len());
+            println!(
+                "mean {mean:.3} s/epoch over {} epochs; val_loss after epoch {}: {last:.5}",
+                secs.len(),
+                secs.len()
+            );
         }
         Err(e) => {
             eprintln!("training failed: {e}");

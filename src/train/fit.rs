@@ -36,7 +36,11 @@ pub fn check_set(set: &TrainSet<'_>, dims: usize, what: &str, need_both_classes:
         return Err(Error::shape(format!("{what} feature width"), dims, set.dims));
     }
     if set.x.len() != n * dims {
-        return Err(Error::shape(format!("{what} features"), format!("{n} x {dims} = {} floats", n * dims), set.x.len()));
+        return Err(Error::shape(
+            format!("{what} features"),
+            format!("{n} x {dims} = {} floats", n * dims),
+            set.x.len(),
+        ));
     }
     if set.w.len() != n {
         return Err(Error::shape(format!("{what} weights"), n, set.w.len()));
@@ -72,7 +76,11 @@ pub fn fit_mlp_with(
     kernel: Kernel,
 ) -> Result<(Mlp, History)> {
     if !kernel.available() {
-        return Err(Error::param(super::gemm::KERNEL_ENV, kernel.name(), "this CPU does not support that instruction set"));
+        return Err(Error::param(
+            super::gemm::KERNEL_ENV,
+            kernel.name(),
+            "this CPU does not support that instruction set",
+        ));
     }
     let dims = train.dims;
     if dims == 0 {
@@ -179,11 +187,7 @@ fn evaluate_net(net: &Net, set: &TrainSet<'_>, ws: &mut Workspace, kernel: Kerne
         start += rows;
     }
     let [tn, fp, fnn, tp] = cm;
-    SetMetrics {
-        loss: total / set.len() as f64,
-        fpr: fp as f64 / (tn + fp) as f64,
-        tpr: tp as f64 / (tp + fnn) as f64,
-    }
+    SetMetrics { loss: total / set.len() as f64, fpr: fp as f64 / (tn + fp) as f64, tpr: tp as f64 / (tp + fnn) as f64 }
 }
 
 /// Weighted BCE and rates at 0.5 of `mlp` on `set`, computed exactly as the training loop's

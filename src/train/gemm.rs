@@ -413,7 +413,8 @@ mod tests {
     #[test]
     fn every_available_kernel_matches_the_reference_on_odd_shapes_and_strides() {
         let mut rng = Rng::new(7);
-        let shapes = [(1, 1, 1), (3, 5, 7), (8, 32, 16), (9, 33, 17), (32, 256, 64), (17, 1, 64), (64, 40, 32), (13, 48, 0)];
+        let shapes =
+            [(1, 1, 1), (3, 5, 7), (8, 32, 16), (9, 33, 17), (32, 256, 64), (17, 1, 64), (64, 40, 32), (13, 48, 0)];
         for kernel in Kernel::all_available() {
             for &(m, n, k) in &shapes {
                 for transposed in [false, true] {
@@ -436,7 +437,10 @@ mod tests {
                                 }
                                 let base = if accumulate { f64::from(init[i * ldc + j]) } else { 0.0 };
                                 let w = want[i * n + j] + base;
-                                assert!((got - w).abs() < 1e-4 * (1.0 + w.abs()), "{kernel:?} {m}x{n}x{k} t={transposed} acc={accumulate} ({i},{j}): {got} vs {w}");
+                                assert!(
+                                    (got - w).abs() < 1e-4 * (1.0 + w.abs()),
+                                    "{kernel:?} {m}x{n}x{k} t={transposed} acc={accumulate} ({i},{j}): {got} vs {w}"
+                                );
                             }
                         }
                     }

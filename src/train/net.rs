@@ -330,7 +330,8 @@ mod tests {
         let nl = net.layers();
         let mut total = 0.0;
         for r in 0..rows {
-            let mut cur: Vec<f64> = x[r * net.widths[0]..(r + 1) * net.widths[0]].iter().map(|&v| f64::from(v)).collect();
+            let mut cur: Vec<f64> =
+                x[r * net.widths[0]..(r + 1) * net.widths[0]].iter().map(|&v| f64::from(v)).collect();
             for l in 0..nl {
                 let (inp, out) = (net.widths[l], net.widths[l + 1]);
                 let mut next = vec![0.0; out];
@@ -375,7 +376,9 @@ mod tests {
             ws.forward(&net, rows, kernel, Some(Dropout { rng: &mut drng, p }));
             let s = 1.0 / (1.0 - f64::from(p));
             let mult: Vec<Vec<f64>> = (0..net.layers() - 1)
-                .map(|l| ws.acts[l][..rows * net.widths[l + 1]].iter().map(|&a| if a > 0.0 { s } else { 0.0 }).collect())
+                .map(|l| {
+                    ws.acts[l][..rows * net.widths[l + 1]].iter().map(|&a| if a > 0.0 { s } else { 0.0 }).collect()
+                })
                 .collect();
             let loss = ws.loss_and_seed(rows) / rows as f64;
             ws.backward(&net, rows, kernel, p);
@@ -391,7 +394,10 @@ mod tests {
                 let down = ref_loss(&net, &pp, &x, &y, &w, rows, &mult);
                 let num = (up - down) / (2.0 * h);
                 let got = f64::from(ws.grads[i]);
-                assert!((got - num).abs() <= 2e-3 * (num.abs() + 1e-2), "{kernel:?} param {i}: analytic {got} vs numeric {num}");
+                assert!(
+                    (got - num).abs() <= 2e-3 * (num.abs() + 1e-2),
+                    "{kernel:?} param {i}: analytic {got} vs numeric {num}"
+                );
             }
         }
     }
