@@ -23,7 +23,7 @@ pub struct ExportArgs {
     #[arg(long)]
     pub validate: bool,
     /// Labelled CSV files whose texts the validation scores [default: the built-in corpus].
-    #[arg(long)]
+    #[arg(long, num_args = 1..)]
     pub data: Vec<PathBuf>,
     /// Continue past invalid rows of --data, writing them to the rejects file.
     #[arg(long)]
