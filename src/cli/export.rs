@@ -31,6 +31,9 @@ pub struct ExportArgs {
     /// Rejects file for --data [default: export.rejects.csv].
     #[arg(long, default_value = "export.rejects.csv")]
     pub rejects: PathBuf,
+    /// Embedding cache directory for the validation texts (see `l2 train --embed-cache`).
+    #[arg(long)]
+    pub embed_cache: Option<PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -79,7 +82,13 @@ fn validate(a: &ExportArgs, model: &Model, exported: &onnx::Exported, result: &m
         loaded.records
     };
     let texts: Vec<&str> = records.iter().map(|r| r.text.as_str()).collect();
-    let report = onnx::validate_texts(model, exported, &texts)?;
+    let report = match &a.embed_cache {
+        Some(dir) => {
+            let cached = crate::embed::EmbeddingCache::new(dir)?.wrap(model.meta().embedder.build()?)?;
+            onnx::validate_embeddings(model, exported, &crate::embed::Embedder::embed(&cached, &texts)?)?
+        }
+        None => onnx::validate_texts(model, exported, &texts)?,
+    };
     if a.json {
         result["validation"] = serde_json::to_value(&report).map_err(|e| Error::json("validation report", e))?;
         println!("{}", serde_json::to_string_pretty(&result).map_err(|e| Error::json("export result", e))?);
