@@ -174,3 +174,36 @@ fn minilm_trains_predicts_exports_and_refuses_a_changed_tokenizer() {
     assert_eq!(o.status.code(), Some(4), "{err}");
     assert!(err.contains("refusing a different file"), "{err}");
 }
+
+#[test]
+fn a_missing_or_broken_runtime_library_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts: Vec<String> = rows().into_iter().map(|r| r.0).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    onnx_common::spread_model(16, &[8], Precision::F32, 1, &refs).save(dir.path().join("m.l2")).unwrap();
+    let not_a_library = dir.path().join("libonnxruntime.so.fake");
+    std::fs::write(&not_a_library, "not an ELF file").unwrap();
+    for (value, needle) in [
+        (dir.path().join("nowhere.so").display().to_string(), "is not a file"),
+        (not_a_library.display().to_string(), "loading ONNX Runtime from"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_l2"))
+            .args(["export", "m.l2", "-o", "m.onnx", "--validate"])
+            .current_dir(dir.path())
+            .env("ORT_DYLIB_PATH", &value)
+            .output()
+            .unwrap();
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(4), "{err}");
+        assert!(err.contains(needle) && err.contains("pip install onnxruntime"), "{err}");
+    }
+    assert!(!dir.path().join("m.onnx").exists(), "nothing is written when validation cannot run");
+    // Export alone needs no runtime.
+    let o = Command::new(env!("CARGO_BIN_EXE_l2"))
+        .args(["export", "m.l2", "-o", "m.onnx"])
+        .current_dir(dir.path())
+        .env("ORT_DYLIB_PATH", dir.path().join("nowhere.so"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+}

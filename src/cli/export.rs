@@ -39,18 +39,27 @@ pub struct ExportArgs {
     pub json: bool,
 }
 
-/// `l2 export`.
+/// `l2 export`. With `--validate` the file is written only when the check passes, so a graph that
+/// scores differently never lands where a deployment would pick it up.
 pub fn export(a: &ExportArgs) -> Result<()> {
     let model = Model::load(&a.model)?;
     let exported = onnx::export(&model, a.precision)?;
-    crate::fsutil::write_atomic(&a.output, &exported.bytes)?;
     let mut result = serde_json::json!({
         "output": a.output.display().to_string(),
         "precision": exported.precision,
         "opset": onnx::OPSET,
         "bytes": exported.bytes.len(),
     });
-    if !a.json {
+    if a.validate {
+        let report = validate(a, &model, &exported)?;
+        if a.json {
+            result["validation"] = report;
+        }
+    }
+    crate::fsutil::write_atomic(&a.output, &exported.bytes)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&result).map_err(|e| Error::json("export result", e))?);
+    } else {
         println!(
             "wrote {} ({} weights, opset {}, {} bytes): input `{}` float [N, {}], output `{}` float [N, 1]",
             a.output.display(),
@@ -62,16 +71,13 @@ pub fn export(a: &ExportArgs) -> Result<()> {
             onnx::export::OUTPUT_NAME
         );
     }
-    if a.validate {
-        validate(a, &model, &exported, &mut result)?;
-    } else if a.json {
-        println!("{}", serde_json::to_string_pretty(&result).map_err(|e| Error::json("export result", e))?);
-    }
     Ok(())
 }
 
+/// Runs the check, prints its summary (unless `--json`), and returns the report as JSON; an
+/// `Error::Check` (nothing written) when it fails.
 #[cfg(feature = "onnx")]
-fn validate(a: &ExportArgs, model: &Model, exported: &onnx::Exported, result: &mut serde_json::Value) -> Result<()> {
+fn validate(a: &ExportArgs, model: &Model, exported: &onnx::Exported) -> Result<serde_json::Value> {
     let records = if a.data.is_empty() {
         data::corpus::generate(&Default::default())
     } else {
@@ -89,10 +95,7 @@ fn validate(a: &ExportArgs, model: &Model, exported: &onnx::Exported, result: &m
         }
         None => onnx::validate_texts(model, exported, &texts)?,
     };
-    if a.json {
-        result["validation"] = serde_json::to_value(&report).map_err(|e| Error::json("validation report", e))?;
-        println!("{}", serde_json::to_string_pretty(&result).map_err(|e| Error::json("export result", e))?);
-    } else {
+    if !a.json {
         println!(
             "validation on {} rows in ONNX Runtime ({}): max |score diff| {:.3e}, mean {:.3e}, decision \
              agreement {:.3}% at threshold {} ({} disagreements) -> {}",
@@ -113,11 +116,15 @@ fn validate(a: &ExportArgs, model: &Model, exported: &onnx::Exported, result: &m
             );
         }
     }
-    report.check()
+    report.check().map_err(|e| match e {
+        Error::Check(m) => Error::Check(format!("{m}; {} was not written", a.output.display())),
+        other => other,
+    })?;
+    serde_json::to_value(&report).map_err(|e| Error::json("validation report", e))
 }
 
 #[cfg(not(feature = "onnx"))]
-fn validate(_: &ExportArgs, _: &Model, _: &onnx::Exported, _: &mut serde_json::Value) -> Result<()> {
+fn validate(_: &ExportArgs, _: &Model, _: &onnx::Exported) -> Result<serde_json::Value> {
     let _ = (data::corpus::generate, pipeline::load_eval_data);
     Err(Error::param("validate", true, "needs l2core built with the `onnx` cargo feature (ONNX Runtime)"))
 }
