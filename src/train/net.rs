@@ -190,10 +190,9 @@ impl Workspace {
         let s = &self.acts[last][..rows];
         let inv = 1.0 / rows as f32;
         let mut total = 0.0f64;
-        for r in 0..rows {
-            let (y, w) = (self.y[r], self.w[r]);
-            total += f64::from(w * bce_with_logits(s[r], y));
-            self.dz[r] = w * bce_grad(s[r], y) * inv;
+        for (((&s, &y), &w), dz) in s.iter().zip(&self.y).zip(&self.w).zip(&mut self.dz[..rows]) {
+            total += f64::from(w * bce_with_logits(s, y));
+            *dz = w * bce_grad(s, y) * inv;
         }
         total
     }
@@ -203,10 +202,9 @@ impl Workspace {
         let s = self.logits(rows);
         let mut total = 0.0f64;
         let mut cm = [0usize; 4]; // tn, fp, fn, tp
-        for r in 0..rows {
-            let (y, w) = (self.y[r], self.w[r]);
-            total += f64::from(w * bce_with_logits(s[r], y));
-            let pred = s[r] >= 0.0;
+        for ((&s, &y), &w) in s.iter().zip(&self.y).zip(&self.w) {
+            total += f64::from(w * bce_with_logits(s, y));
+            let pred = s >= 0.0;
             let pos = y > 0.5;
             cm[usize::from(pos) * 2 + usize::from(pred)] += 1;
         }
