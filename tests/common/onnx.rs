@@ -58,7 +58,9 @@ pub fn have_runtime() -> bool {
 
 /// A model whose scores spread over (0, 1) like a trained one's on `texts`: random weights with the
 /// hash embedder, last layer scaled so logits have a standard deviation of about 3, threshold between
-/// the two middle scores (so half the texts fall on each side).
+/// the two neighbouring scores with the widest gap in the central half of the sorted scores (so about
+/// half the texts fall on each side, and a decision flips only for a score change of half that gap:
+/// native int8 kernels may quantize activations, which the standard graph does not).
 pub fn spread_model(
     dims: usize,
     hidden: &[usize],
@@ -104,6 +106,7 @@ pub fn spread_model(
     let m = Model::new(meta(precision), layers).unwrap();
     let mut s = m.score_texts(texts).unwrap();
     s.sort_by(f32::total_cmp);
-    let mid = s.len() / 2;
-    m.with_threshold((s[mid - 1] + s[mid]) / 2.0).unwrap()
+    let (lo, hi) = (s.len() / 4, s.len() * 3 / 4);
+    let i = (lo..hi).max_by(|&a, &b| (s[a + 1] - s[a]).total_cmp(&(s[b + 1] - s[b]))).unwrap();
+    m.with_threshold((s[i] + s[i + 1]) / 2.0).unwrap()
 }
