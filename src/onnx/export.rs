@@ -103,8 +103,9 @@ pub fn export_layers(meta: &ModelMeta, layers: &[Layer], precision: Precision) -
 }
 
 /// Convert stored layers to `precision`: f16 rounds to nearest; int8 is symmetric per output row,
-/// `scale = max|w| / 127`, `q = round(w / scale)` (a zero row gets scale 0); from int8 the weights are
-/// dequantized first. Same precision returns the layers unchanged.
+/// `scale = max|w| / 127`, `q = round_half_even(w / scale)` (a zero row gets scale 0; the same rule as
+/// `l2 quantize`); from int8 the weights are dequantized first. Same precision returns the layers
+/// unchanged.
 pub fn convert_layers(layers: &[Layer], precision: Precision) -> Result<Vec<Layer>> {
     layers
         .iter()
@@ -123,9 +124,13 @@ pub fn convert_layers(layers: &[Layer], precision: Precision) -> Result<Vec<Laye
                         let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
                         let s = max / 127.0;
                         scale.push(s);
-                        q.extend(
-                            row.iter().map(|&v| if s > 0.0 { (v / s).round().clamp(-127.0, 127.0) as i8 } else { 0 }),
-                        );
+                        q.extend(row.iter().map(|&v| {
+                            if s > 0.0 {
+                                (v / s).round_ties_even().clamp(-127.0, 127.0) as i8
+                            } else {
+                                0
+                            }
+                        }));
                     }
                     LayerWeights::Int8 { q, scale }
                 }
