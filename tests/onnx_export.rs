@@ -8,7 +8,7 @@ mod onnx_common;
 
 use l2core::embed::EmbedderSpec;
 use l2core::model::Precision;
-use l2core::onnx::{self, export, inspect};
+use l2core::onnx::{self, export, export_with, inspect, ExportOptions, Int8Activations};
 use l2core::{Error, Model};
 use onnx_common::{have_runtime, spread_model, venv_python};
 
@@ -53,7 +53,8 @@ fn graph_has_documented_io_ops_and_metadata() {
         [(Precision::F32, None), (Precision::F16, Some("Cast")), (Precision::Int8, Some("DequantizeLinear"))]
     {
         let m = model(p, 1);
-        let e = export(&m, None).unwrap();
+        // Float activations explicitly: `auto` may pick the MatMulInteger form (tested below).
+        let e = export_with(&m, &ExportOptions { precision: None, int8_activations: Int8Activations::Float }).unwrap();
         assert_eq!(e.precision, p);
         let info = inspect(&e.bytes).unwrap();
         assert_eq!(info.opset, Some(onnx::OPSET));
@@ -88,6 +89,9 @@ fn onnx_checker_accepts_every_precision() {
         std::fs::write(&path, export(&model(Precision::F32, 2), Some(p)).unwrap().bytes).unwrap();
         paths.push(path.display().to_string());
     }
+    let path = dir.path().join("m_int8_dynamic.onnx");
+    std::fs::write(&path, export_with(&model(Precision::Int8, 2), &dynamic()).unwrap().bytes).unwrap();
+    paths.push(path.display().to_string());
     let script = "import sys, onnx\nfor p in sys.argv[1:]:\n    m = onnx.load(p)\n    \
                   onnx.checker.check_model(m, full_check=True)\n    print('ok', p, m.opset_import[0].version)\n";
     let out = std::process::Command::new(&py).arg("-c").arg(script).args(&paths).output().unwrap();
@@ -97,7 +101,7 @@ fn onnx_checker_accepts_every_precision() {
         return;
     }
     assert!(out.status.success(), "onnx.checker failed:\n{stderr}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with("ok ")).count(), 3);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with("ok ")).count(), 4);
 }
 
 #[test]
@@ -118,6 +122,9 @@ fn exports_match_the_native_engine_in_onnx_runtime() {
             // The graph holds the very weights the native engine uses; only summation order differs.
             assert_eq!(r.decision_agreement, 1.0, "{p}: {r:?}");
             assert!(r.max_abs_diff < 1e-5, "{p}: {r:?}");
+        } else {
+            // `auto` picked the activation arithmetic of this build's int8 kernels: only rounding differs.
+            assert!(r.max_abs_diff < 1e-3, "{p}: {r:?} ({:?})", inspect(&e.bytes).unwrap().metadata);
         }
     }
 }
@@ -172,4 +179,32 @@ fn bad_inputs_are_errors() {
     assert!(err.to_string().contains("validation embeddings"), "{err}");
     let err = onnx::validate_embeddings(&m, &e, &[]).unwrap_err();
     assert!(err.to_string().contains("no rows"), "{err}");
+}
+
+fn dynamic() -> ExportOptions {
+    ExportOptions { precision: Some(Precision::Int8), int8_activations: Int8Activations::DynamicPerRow }
+}
+
+#[test]
+fn dynamic_int8_graph_quantizes_activations_and_validates() {
+    let m = model(Precision::Int8, 8);
+    let e = export_with(&m, &dynamic()).unwrap();
+    let info = inspect(&e.bytes).unwrap();
+    assert_eq!(info.ops.iter().filter(|o| *o == "MatMulInteger").count(), HIDDEN.len() + 1, "{:?}", info.ops);
+    assert!(!info.ops.iter().any(|o| o == "Gemm" || o == "DequantizeLinear"), "{:?}", info.ops);
+    assert_eq!(info.metadata["int8_activations"], "dynamic_per_row");
+    // f32 ignores the setting.
+    let f = export_with(&model(Precision::F32, 8), &ExportOptions { precision: None, ..dynamic() }).unwrap();
+    assert!(inspect(&f.bytes).unwrap().ops.iter().any(|o| o == "Gemm"));
+    if !have_runtime() {
+        return;
+    }
+    let ts = texts();
+    let refs: Vec<&str> = ts.iter().map(String::as_str).collect();
+    let r = onnx::validate_texts(&m, &e, &refs).unwrap();
+    r.check().unwrap_or_else(|err| panic!("{err}"));
+    // Also on an all-zero row (an empty text embeds to zeros): the output is sigmoid(bias chain).
+    let zero = vec![0.0f32; DIMS];
+    let r = onnx::validate_embeddings(&m, &e, &zero).unwrap();
+    assert!(r.max_abs_diff < 1e-5, "{r:?}");
 }

@@ -18,6 +18,10 @@ pub struct ExportArgs {
     /// Weight precision of the graph: f32, f16 or int8 [default: the model's own].
     #[arg(long)]
     pub precision: Option<Precision>,
+    /// Activations of an int8 graph: `float` (weights through DequantizeLinear), `dynamic` (quantized
+    /// per row + MatMulInteger), or `auto`: whichever this build's native int8 kernels compute.
+    #[arg(long, default_value = "auto")]
+    pub int8_activations: onnx::Int8Activations,
     /// Run the graph in ONNX Runtime and compare with the native engine (exit 1 when they differ:
     /// f32/f16 need 100% decision agreement, int8 >= 99.9%).
     #[arg(long)]
@@ -43,7 +47,8 @@ pub struct ExportArgs {
 /// scores differently never lands where a deployment would pick it up.
 pub fn export(a: &ExportArgs) -> Result<()> {
     let model = Model::load(&a.model)?;
-    let exported = onnx::export(&model, a.precision)?;
+    let opts = onnx::ExportOptions { precision: a.precision, int8_activations: a.int8_activations };
+    let exported = onnx::export_with(&model, &opts)?;
     let mut result = serde_json::json!({
         "output": a.output.display().to_string(),
         "precision": exported.precision,

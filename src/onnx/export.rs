@@ -16,6 +16,12 @@
 //! - `int8`: an INT8 initializer with one FLOAT scale per output row and zero points of 0, through
 //!   `DequantizeLinear(axis=0)` (per-axis dequantization, opset >= 13): `w = q * scale[row]`, exactly the
 //!   stored form. Biases stay FLOAT at every precision, as in the model file.
+//! - `int8` with [`Int8Activations::DynamicPerRow`]: the native int8 kernels' arithmetic instead
+//!   (activations quantized per row, integer products): per layer
+//!   `s = ReduceMax(Abs(x), axis 1) / 127` (1 where a row is all zero), `x_q = Cast<int8>(Clip(Round(x / s),
+//!   -127, 127))`, `MatMulInteger(x_q, W_q^T)` (int32), then `Cast<float> * s * scale + b`. Still only
+//!   standard opset-17 operators, so any runtime runs it; closer to the native int8 scores, and int8
+//!   products where the runtime has them.
 //!
 //! Model metadata (`metadata_props`): `threshold`, `embedder` (the [`crate::embed::EmbedderSpec`] JSON),
 //! `l2core_version`, `precision`, `source_precision`, `input_dims`, `hidden` (JSON list),
@@ -50,14 +56,63 @@ pub struct Exported {
     pub layers: Vec<Layer>,
 }
 
+/// How an int8 graph treats activations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Int8Activations {
+    /// Whichever of the two the native engine's int8 kernels compute (default): decided by scoring
+    /// probe inputs natively and with both emulations ([`native_int8_activations`]).
+    #[default]
+    Auto,
+    /// Float activations, weights through `DequantizeLinear` (the plainest standard graph).
+    Float,
+    /// Activations quantized per row to int8 and `MatMulInteger`, like the native int8 kernels.
+    DynamicPerRow,
+}
+
+impl std::str::FromStr for Int8Activations {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(Int8Activations::Auto),
+            "float" => Ok(Int8Activations::Float),
+            "dynamic" | "dynamic_per_row" => Ok(Int8Activations::DynamicPerRow),
+            _ => Err(Error::param("int8-activations", s, "expected auto, float or dynamic")),
+        }
+    }
+}
+
+/// Export settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExportOptions {
+    /// Weight precision (`None`: the model's own).
+    pub precision: Option<Precision>,
+    /// Activations of an int8 graph (ignored for f32 / f16).
+    pub int8_activations: Int8Activations,
+}
+
 /// Export `model` at `precision` (`None`: the model's own precision). A different precision converts
 /// the weights first (see [`convert_layers`]).
 pub fn export(model: &Model, precision: Option<Precision>) -> Result<Exported> {
-    export_layers(model.meta(), model.layers(), precision.unwrap_or(model.precision()))
+    export_with(model, &ExportOptions { precision, ..ExportOptions::default() })
+}
+
+/// Export `model` with `opts`.
+pub fn export_with(model: &Model, opts: &ExportOptions) -> Result<Exported> {
+    export_layers_with(model.meta(), model.layers(), opts.precision.unwrap_or(model.precision()), opts.int8_activations)
 }
 
 /// Export stored `layers` described by `meta` at `precision`.
 pub fn export_layers(meta: &ModelMeta, layers: &[Layer], precision: Precision) -> Result<Exported> {
+    export_layers_with(meta, layers, precision, Int8Activations::Float)
+}
+
+fn export_layers_with(
+    meta: &ModelMeta,
+    layers: &[Layer],
+    precision: Precision,
+    acts: Int8Activations,
+) -> Result<Exported> {
     if layers.is_empty() {
         return Err(Error::model("<in memory>", "no layers to export"));
     }
@@ -73,13 +128,22 @@ pub fn export_layers(meta: &ModelMeta, layers: &[Layer], precision: Precision) -
         l.check(&format!("layers.{i}"))?;
     }
     let layers = convert_layers(layers, precision)?;
-    let graph = build_graph(&layers)?;
+    let acts = match (precision, acts) {
+        (Precision::Int8, Int8Activations::Auto) => native_int8_activations(&layers)?,
+        (Precision::Int8, a) => a,
+        _ => Int8Activations::Float,
+    };
+    let graph = build_graph(&layers, acts)?;
     let hidden: Vec<usize> = layers[..layers.len() - 1].iter().map(|l| l.outputs).collect();
     let mut props = BTreeMap::new();
     props.insert("threshold", meta.threshold.to_string());
     props.insert("embedder", serde_json::to_string(&meta.embedder).map_err(|e| Error::json("embedder spec", e))?);
     props.insert("l2core_version", crate::VERSION.to_string());
     props.insert("precision", precision.to_string());
+    if precision == Precision::Int8 {
+        let a = if acts == Int8Activations::Float { "float" } else { "dynamic_per_row" };
+        props.insert("int8_activations", a.to_string());
+    }
     props.insert("source_precision", meta.precision.to_string());
     props.insert("input_dims", layers[0].inputs.to_string());
     props.insert("hidden", serde_json::to_string(&hidden).map_err(|e| Error::json("hidden widths", e))?);
@@ -140,6 +204,52 @@ pub fn convert_layers(layers: &[Layer], precision: Precision) -> Result<Vec<Laye
         .collect()
 }
 
+/// Which activation arithmetic the native int8 engine uses for these (int8) layers: scores 16
+/// heavy-tailed probe rows with [`crate::infer::Scorer`] and with both emulations (f64), and returns the
+/// closer one ([`Int8Activations::Float`] on a tie). The graph then matches the engine whichever int8
+/// kernels this build has.
+pub fn native_int8_activations(layers: &[Layer]) -> Result<Int8Activations> {
+    let d = layers.first().map_or(0, |l| l.inputs);
+    let mut rng = crate::rng::Rng::new(0x5eed);
+    let rows = 16;
+    let x: Vec<f32> = (0..rows * d).map(|_| rng.normal().powi(3)).collect();
+    let mut native = vec![0.0; rows];
+    crate::infer::Scorer::new(layers)?.score_into(&x, &mut native)?;
+    let (mut float_gap, mut dyn_gap) = (0.0f64, 0.0f64);
+    for (row, &n) in x.chunks_exact(d).zip(&native) {
+        float_gap += (emulate_int8(layers, row, false) - f64::from(n)).abs();
+        dyn_gap += (emulate_int8(layers, row, true) - f64::from(n)).abs();
+    }
+    Ok(if dyn_gap < float_gap { Int8Activations::DynamicPerRow } else { Int8Activations::Float })
+}
+
+fn emulate_int8(layers: &[Layer], x: &[f32], dynamic: bool) -> f64 {
+    let mut cur: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    for (i, l) in layers.iter().enumerate() {
+        let LayerWeights::Int8 { q, scale } = &l.weights else { return f64::NAN };
+        let xs = if dynamic { cur.iter().fold(0.0f64, |m, v| m.max(v.abs())) as f32 / 127.0 } else { 1.0 };
+        let xq: Vec<f64> = if !dynamic {
+            cur.clone()
+        } else if xs == 0.0 {
+            vec![0.0; cur.len()]
+        } else {
+            cur.iter().map(|&v| f64::from((v as f32 / xs).round_ties_even().clamp(-127.0, 127.0))).collect()
+        };
+        let mut next: Vec<f64> = (0..l.outputs)
+            .map(|o| {
+                let acc: f64 =
+                    q[o * l.inputs..(o + 1) * l.inputs].iter().zip(&xq).map(|(&w, &v)| f64::from(w) * v).sum();
+                acc * f64::from(xs) * f64::from(scale[o]) + f64::from(l.bias[o])
+            })
+            .collect();
+        if i + 1 < layers.len() {
+            next.iter_mut().for_each(|v| *v = v.max(0.0));
+        }
+        cur = next;
+    }
+    1.0 / (1.0 + (-cur[0]).exp())
+}
+
 fn f32_weights(l: &Layer) -> Vec<f32> {
     match &l.weights {
         LayerWeights::F32(w) => w.clone(),
@@ -181,6 +291,10 @@ fn node(
     }
 }
 
+fn ints_attr(name: &str, ints: Vec<i64>) -> proto::AttributeProto {
+    proto::AttributeProto { name: name.into(), ints, r#type: attribute_type::INTS, ..Default::default() }
+}
+
 fn int_attr(name: &str, i: i64) -> proto::AttributeProto {
     proto::AttributeProto { name: name.into(), i, r#type: attribute_type::INT, ..Default::default() }
 }
@@ -204,15 +318,71 @@ fn value_info(name: &str, dims: [proto::dimension::Value; 2]) -> proto::ValueInf
     }
 }
 
-fn build_graph(layers: &[Layer]) -> Result<proto::GraphProto> {
+/// Nodes of one dynamic-per-row int8 layer: `x` -> pre-activation `out` (see the module docs).
+fn dynamic_int8_layer(
+    i: usize,
+    l: &Layer,
+    (q, scale): (&[i8], &[f32]),
+    (x, out): (&str, &str),
+    nodes: &mut Vec<proto::NodeProto>,
+    inits: &mut Vec<proto::TensorProto>,
+) -> Result<()> {
+    let n = |s: &str| format!("layers.{i}.{s}");
+    // W_q^T, [inputs, outputs]: MatMulInteger has no transpose attribute.
+    let mut qt = vec![0u8; q.len()];
+    for o in 0..l.outputs {
+        for k in 0..l.inputs {
+            qt[k * l.outputs + o] = q[o * l.inputs + k] as u8;
+        }
+    }
+    inits.push(tensor(n("weight_q_t"), data_type::INT8, &[l.inputs, l.outputs], qt)?);
+    inits.push(tensor(n("scale"), data_type::FLOAT, &[l.outputs], f32_raw(scale))?);
+    let steps: [(&str, &[&str], &str, Vec<proto::AttributeProto>); 13] = [
+        ("Abs", &[x], "abs", vec![]),
+        ("ReduceMax", &[&n("abs")], "amax", vec![ints_attr("axes", vec![1]), int_attr("keepdims", 1)]),
+        ("Div", &[&n("amax"), "const.127"], "xs_raw", vec![]),
+        ("Equal", &[&n("xs_raw"), "const.0"], "xs_zero", vec![]),
+        ("Where", &[&n("xs_zero"), "const.1", &n("xs_raw")], "xs", vec![]),
+        ("Div", &[x, &n("xs")], "xdiv", vec![]),
+        ("Round", &[&n("xdiv")], "xround", vec![]),
+        ("Clip", &[&n("xround"), "const.-127", "const.127"], "xclip", vec![]),
+        ("Cast", &[&n("xclip")], "xq", vec![int_attr("to", i64::from(data_type::INT8))]),
+        ("MatMulInteger", &[&n("xq"), &n("weight_q_t")], "acc", vec![]),
+        ("Cast", &[&n("acc")], "accf", vec![int_attr("to", i64::from(data_type::FLOAT))]),
+        ("Mul", &[&n("accf"), &n("xs")], "acc_x", vec![]),
+        ("Mul", &[&n("acc_x"), &n("scale")], "acc_xw", vec![]),
+    ];
+    for (k, (op, inputs, output, attrs)) in steps.into_iter().enumerate() {
+        nodes.push(node(op, n(&format!("q{k}.{}", op.to_lowercase())), inputs, &n(output), attrs));
+    }
+    nodes.push(node("Add", n("add_bias"), &[&n("acc_xw"), &n("bias")], out, vec![]));
+    Ok(())
+}
+
+fn build_graph(layers: &[Layer], acts: Int8Activations) -> Result<proto::GraphProto> {
     use proto::dimension::Value::{DimParam, DimValue};
     let mut nodes = Vec::new();
     let mut inits = Vec::new();
+    if acts == Int8Activations::DynamicPerRow {
+        for (name, v) in [("const.127", 127.0f32), ("const.-127", -127.0), ("const.0", 0.0), ("const.1", 1.0)] {
+            inits.push(tensor(name.into(), data_type::FLOAT, &[], f32_raw(&[v]))?);
+        }
+    }
     let mut cur = INPUT_NAME.to_string();
     for (i, l) in layers.iter().enumerate() {
         let shape = [l.outputs, l.inputs];
         let weight = format!("layers.{i}.weight");
         let bias = format!("layers.{i}.bias");
+        let last = i + 1 == layers.len();
+        let pre = format!("layers.{i}.out");
+        let (op, out) = if last { ("Sigmoid", OUTPUT_NAME.to_string()) } else { ("Relu", format!("layers.{i}.relu")) };
+        if let (Int8Activations::DynamicPerRow, LayerWeights::Int8 { q, scale }) = (acts, &l.weights) {
+            inits.push(tensor(bias.clone(), data_type::FLOAT, &[l.outputs], f32_raw(&l.bias))?);
+            dynamic_int8_layer(i, l, (q, scale), (&cur, &pre), &mut nodes, &mut inits)?;
+            nodes.push(node(op, format!("layers.{i}.{}", op.to_lowercase()), &[&pre], &out, vec![]));
+            cur = out;
+            continue;
+        }
         match &l.weights {
             LayerWeights::F32(w) => inits.push(tensor(weight.clone(), data_type::FLOAT, &shape, f32_raw(w))?),
             LayerWeights::F16(w) => {
@@ -241,8 +411,6 @@ fn build_graph(layers: &[Layer]) -> Result<proto::GraphProto> {
             }
         }
         inits.push(tensor(bias.clone(), data_type::FLOAT, &[l.outputs], f32_raw(&l.bias))?);
-        let last = i + 1 == layers.len();
-        let pre = format!("layers.{i}.out");
         nodes.push(node(
             "Gemm",
             format!("layers.{i}.gemm"),
@@ -250,7 +418,6 @@ fn build_graph(layers: &[Layer]) -> Result<proto::GraphProto> {
             &pre,
             vec![float_attr("alpha", 1.0), float_attr("beta", 1.0), int_attr("transA", 0), int_attr("transB", 1)],
         ));
-        let (op, out) = if last { ("Sigmoid", OUTPUT_NAME.to_string()) } else { ("Relu", format!("layers.{i}.relu")) };
         nodes.push(node(op, format!("layers.{i}.{}", op.to_lowercase()), &[&pre], &out, vec![]));
         cur = out;
     }

@@ -10,6 +10,9 @@ pub mod runtime;
 #[cfg(feature = "onnx")]
 pub mod validate;
 
-pub use export::{convert_layers, export, export_layers, inspect, Exported, OnnxInfo, OPSET};
+pub use export::{
+    convert_layers, export, export_layers, export_with, inspect, ExportOptions, Exported, Int8Activations, OnnxInfo,
+    OPSET,
+};
 #[cfg(feature = "onnx")]
 pub use validate::{validate_embeddings, validate_texts, Tolerance, ValidationReport};
