@@ -1,6 +1,7 @@
 //! `l2 export` and `l2 train --embedder onnx` end to end, as a user runs them. ONNX Runtime and the real
 //! int8 all-MiniLM-L6-v2 come from the project venv (scripts/venv.sh); tests skip with a message when
 //! they are absent.
+#![cfg(all(feature = "onnx", feature = "cli"))]
 
 #[path = "common/onnx.rs"]
 #[allow(dead_code)]

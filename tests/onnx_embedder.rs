@@ -1,6 +1,7 @@
 //! The ONNX embedder with the real int8 all-MiniLM-L6-v2: golden comparison against Python
 //! onnxruntime + tokenizers (scripts/onnx_golden.py), the sha256 guard, the cache, and the errors for
 //! missing or mismatched files. Skips with a message when the venv packages or ONNX Runtime are absent.
+#![cfg(feature = "onnx")]
 
 #[path = "common/onnx.rs"]
 #[allow(dead_code)]

@@ -1,6 +1,7 @@
 //! ONNX export: the graph's structure and metadata, `onnx.checker` (Python `onnx` from the project
 //! venv), and the equivalence check in ONNX Runtime at f32, f16 and int8. Tests that need ONNX Runtime
 //! skip with a message when no library is found (scripts/test.sh installs it and sets ORT_DYLIB_PATH).
+#![cfg(feature = "onnx")]
 
 #[path = "common/onnx.rs"]
 #[allow(dead_code)]
