@@ -215,7 +215,7 @@ mod imp {
     use crate::embed::{check_out_len, Embedder, EmbedderSpec};
     use crate::error::{Error, Result};
     use crate::onnx::runtime::{OnnxSession, SessionOptions};
-    use ort::value::{TensorRef, ValueType};
+    use ort::value::{TensorElementType, TensorRef, ValueType};
     use tokenizers::{Tokenizer, TruncationParams};
 
     /// Graph inputs the embedder knows how to feed.
@@ -275,25 +275,28 @@ mod imp {
                     }
                 }
                 let want_rank = if spec.pooling == Pooling::Pooled { 2 } else { 3 };
-                let outs: Vec<(String, usize)> = s
+                // (name, rank, float32): integer side outputs (some exports add them) are never pooled.
+                let outs: Vec<(String, usize, bool)> = s
                     .outputs()
                     .iter()
-                    .map(|o| {
-                        let rank = match o.dtype() {
-                            ValueType::Tensor { shape, .. } => shape.len(),
-                            _ => 0,
-                        };
-                        (o.name().to_string(), rank)
+                    .map(|o| match o.dtype() {
+                        ValueType::Tensor { shape, ty, .. } => {
+                            (o.name().to_string(), shape.len(), *ty == TensorElementType::Float32)
+                        }
+                        _ => (o.name().to_string(), 0, false),
                     })
                     .collect();
                 let pick = match &spec.output {
-                    Some(n) => outs.iter().position(|(o, _)| o == n).ok_or_else(|| {
+                    Some(n) => outs.iter().position(|(o, _, _)| o == n).ok_or_else(|| {
                         Error::model(&name, format!("graph has no output `{n}` (outputs: {outs:?})"))
                     })?,
-                    None => outs.iter().position(|(_, r)| *r == want_rank).ok_or_else(|| {
+                    None => outs.iter().position(|(_, r, f)| *r == want_rank && *f).ok_or_else(|| {
                         Error::model(
                             &name,
-                            format!("no rank-{want_rank} output for pooling {:?} (outputs: {outs:?})", spec.pooling),
+                            format!(
+                                "no float32 rank-{want_rank} output for pooling {:?} (outputs: {outs:?})",
+                                spec.pooling
+                            ),
                         )
                     })?,
                 };
