@@ -18,8 +18,9 @@
 //!   stored form. Biases stay FLOAT at every precision, as in the model file.
 //! - `int8` with [`Int8Activations::DynamicPerRow`]: the native int8 kernels' arithmetic instead
 //!   (activations quantized per row, integer products): per layer
-//!   `s = ReduceMax(Abs(x), axis 1) / 127` (1 where a row is all zero), `x_q = Cast<int8>(Clip(Round(x / s),
-//!   -127, 127))`, `MatMulInteger(x_q, W_q^T)` (int32), then `Cast<float> * s * scale + b`. Still only
+//!   `m = ReduceMax(Abs(x), axis 1)`, `x_q = Cast<int8>(Clip(Round(x * (127 / m)), -127, 127))` (q = 0 for an
+//!   all-zero row), `MatMulInteger(x_q, W_q^T)` (int32), then `Cast<float> * (scale * m / 127) + b`: the
+//!   native kernels' arithmetic step for step. Still only
 //!   standard opset-17 operators, so any runtime runs it; closer to the native int8 scores, and int8
 //!   products where the runtime has them.
 //!
@@ -171,6 +172,11 @@ fn export_layers_with(
 /// `l2 quantize`); from int8 the weights are dequantized first. Same precision returns the layers
 /// unchanged.
 pub fn convert_layers(layers: &[Layer], precision: Precision) -> Result<Vec<Layer>> {
+    if layers.iter().all(|l| l.precision() == Precision::F32) {
+        // The same quantizer as `l2 quantize`, so an exported int8 graph of an f32 model holds the very
+        // weights `l2 quantize` would store.
+        return crate::infer::quantize::quantize_layers(layers, precision);
+    }
     layers
         .iter()
         .map(|l| {
@@ -227,13 +233,15 @@ fn emulate_int8(layers: &[Layer], x: &[f32], dynamic: bool) -> f64 {
     let mut cur: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
     for (i, l) in layers.iter().enumerate() {
         let LayerWeights::Int8 { q, scale } = &l.weights else { return f64::NAN };
-        let xs = if dynamic { cur.iter().fold(0.0f64, |m, v| m.max(v.abs())) as f32 / 127.0 } else { 1.0 };
+        let amax = cur.iter().fold(0.0f64, |m, v| m.max(v.abs())) as f32;
+        let xs = if dynamic { amax / 127.0 } else { 1.0 };
         let xq: Vec<f64> = if !dynamic {
             cur.clone()
-        } else if xs == 0.0 {
+        } else if amax == 0.0 {
             vec![0.0; cur.len()]
         } else {
-            cur.iter().map(|&v| f64::from((v as f32 / xs).round_ties_even().clamp(-127.0, 127.0))).collect()
+            let inv = 127.0 / amax;
+            cur.iter().map(|&v| f64::from((v as f32 * inv).round_ties_even().clamp(-127.0, 127.0))).collect()
         };
         let mut next: Vec<f64> = (0..l.outputs)
             .map(|o| {
@@ -337,18 +345,25 @@ fn dynamic_int8_layer(
     }
     inits.push(tensor(n("weight_q_t"), data_type::INT8, &[l.inputs, l.outputs], qt)?);
     inits.push(tensor(n("scale"), data_type::FLOAT, &[l.outputs], f32_raw(scale))?);
-    let steps: [(&str, &[&str], &str, Vec<proto::AttributeProto>); 13] = [
+    // The native kernels' arithmetic (crate::infer::kernels): q = round_half_even(x * (127 / max|x|)) (the
+    // reciprocal, not x / s: hash embeddings repeat values, so one rounding tie flips many q at once),
+    // y = acc * s * scale[o] + b with s = max|x| / 127; an all-zero row gives q = 0, s = 0.
+    let steps: [(&str, &[&str], &str, Vec<proto::AttributeProto>); 14] = [
         ("Abs", &[x], "abs", vec![]),
         ("ReduceMax", &[&n("abs")], "amax", vec![ints_attr("axes", vec![1]), int_attr("keepdims", 1)]),
-        ("Div", &[&n("amax"), "const.127"], "xs_raw", vec![]),
-        ("Equal", &[&n("xs_raw"), "const.0"], "xs_zero", vec![]),
-        ("Where", &[&n("xs_zero"), "const.1", &n("xs_raw")], "xs", vec![]),
-        ("Div", &[x, &n("xs")], "xdiv", vec![]),
-        ("Round", &[&n("xdiv")], "xround", vec![]),
+        ("Equal", &[&n("amax"), "const.0"], "zero_row", vec![]),
+        ("Where", &[&n("zero_row"), "const.1", &n("amax")], "amax_safe", vec![]),
+        ("Div", &["const.127", &n("amax_safe")], "inv", vec![]),
+        ("Mul", &[x, &n("inv")], "xmul", vec![]),
+        ("Round", &[&n("xmul")], "xround", vec![]),
         ("Clip", &[&n("xround"), "const.-127", "const.127"], "xclip", vec![]),
         ("Cast", &[&n("xclip")], "xq", vec![int_attr("to", i64::from(data_type::INT8))]),
         ("MatMulInteger", &[&n("xq"), &n("weight_q_t")], "acc", vec![]),
         ("Cast", &[&n("acc")], "accf", vec![int_attr("to", i64::from(data_type::FLOAT))]),
+        ("Div", &[&n("amax"), "const.127"], "xs", vec![]),
+        // (acc * s) * scale, not acc * (scale * s) as natively: ONNX Runtime's MatMulIntegerToFloat
+        // fusion mis-handles a [N, out] scale product (checked with 1.32: scores off by up to 0.3),
+        // and the two orders differ by at most an ulp.
         ("Mul", &[&n("accf"), &n("xs")], "acc_x", vec![]),
         ("Mul", &[&n("acc_x"), &n("scale")], "acc_xw", vec![]),
     ];
