@@ -106,13 +106,30 @@ impl PyModel {
         let x = arrays::embeddings(x)?;
         match out {
             Some(out) => {
-                let mut w = out.try_readwrite().map_err(|e| type_error(format!("out: {e}")))?;
-                let slice = w.as_slice_mut().map_err(|e| type_error(format!("out: {e}")))?;
-                if slice.len() != x.n {
-                    return Err(crate::errors::to_py(l2core::Error::shape("out", x.n, slice.len())));
+                // Checked by hand instead of through numpy's borrow tracker, which costs more than
+                // scoring a batch of one; the checks are the ones `readwrite()` makes.
+                // SAFETY: `out` is a live array; reading its flags field is what numpy's own macros do.
+                let flags = unsafe { (*out.as_array_ptr()).flags };
+                if flags & numpy::npyffi::NPY_ARRAY_WRITEABLE == 0 {
+                    return Err(type_error("out: the array is not writeable"));
                 }
+                if !out.is_c_contiguous() {
+                    return Err(type_error("out: the array must be C-contiguous"));
+                }
+                if out.len() != x.n {
+                    return Err(crate::errors::to_py(l2core::Error::shape("out", x.n, out.len())));
+                }
+                let xs = x.as_slice()?;
+                let (x0, x1) = (xs.as_ptr() as usize, xs.as_ptr() as usize + std::mem::size_of_val(xs));
+                let o0 = out.data() as usize;
+                let o1 = o0 + x.n * std::mem::size_of::<f32>();
+                if x.n > 0 && o0 < x1 && x0 < o1 {
+                    return Err(type_error("out must not share memory with x"));
+                }
+                // SAFETY: writeable, C-contiguous float32 of length n, not overlapping `x`; the caller
+                // must not use it from another thread during the call (documented).
+                let slice = unsafe { out.as_slice_mut() }.map_err(|e| type_error(format!("out: {e}")))?;
                 self.score_rows(py, &x, slice)?;
-                drop(w);
                 Ok(out)
             }
             None => {

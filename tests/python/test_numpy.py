@@ -74,3 +74,5 @@ def test_bad_out_buffers_raise(model, X):
         model.score_embeddings(X, out=frozen)
     with pytest.raises(TypeError):
         model.score_embeddings(X, out=np.zeros(2 * len(X), dtype=np.float32)[::2])
+    with pytest.raises(TypeError, match="share memory"):
+        model.score_embeddings(X, out=X.reshape(-1)[: len(X)])
