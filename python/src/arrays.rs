@@ -28,7 +28,11 @@ pub fn texts(obj: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     }
     if let Ok(arr) = obj.cast::<PyUntypedArray>() {
         if arr.ndim() != 1 {
-            return Err(crate::errors::to_py(l2core::Error::shape("texts", "a 1-D array", format!("shape {:?}", arr.shape()))));
+            return Err(crate::errors::to_py(l2core::Error::shape(
+                "texts",
+                "a 1-D array",
+                format!("shape {:?}", arr.shape()),
+            )));
         }
     }
     let iter = obj.try_iter().map_err(|_| {

@@ -23,7 +23,11 @@ const SUBCLASSES: [(&str, Base, &str); 9] = [
     ("InvalidDataError", Base::Value, "Input data (CSV rows, texts, labels) is invalid. Also a ValueError."),
     ("InvalidParamError", Base::Value, "A setting is out of range or inconsistent. Also a ValueError."),
     ("ShapeError", Base::Value, "An array has the wrong shape or length. Also a ValueError."),
-    ("ModelError", Base::Value, "A model file is corrupt, truncated, of an unknown format or does not fit. Also a ValueError."),
+    (
+        "ModelError",
+        Base::Value,
+        "A model file is corrupt, truncated, of an unknown format or does not fit. Also a ValueError.",
+    ),
     ("IoError", Base::OS, "Reading or writing a file failed; errno and filename are set when known. Also an OSError."),
     ("EmbedderError", Base::Runtime, "An embedder could not be built or run. Also a RuntimeError."),
     ("TrainingError", Base::Runtime, "Training could not proceed or was cancelled. Also a RuntimeError."),

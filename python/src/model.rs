@@ -109,7 +109,7 @@ impl PyModel {
                 // Checked by hand instead of through numpy's borrow tracker, which costs more than
                 // scoring a batch of one; the checks are the ones `readwrite()` makes.
                 // SAFETY: `out` is a live array; reading its flags field is what numpy's own macros do.
-                let flags = unsafe { (*out.as_array_ptr()).flags };
+                let flags = unsafe { (*out.as_array_ptr()).fields.flags };
                 if flags & numpy::npyffi::NPY_ARRAY_WRITEABLE == 0 {
                     return Err(type_error("out: the array is not writeable"));
                 }
@@ -149,18 +149,18 @@ impl PyModel {
     /// `score_embeddings`).
     fn predict<'py>(&self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<bool>>> {
         let is_float_matrix = match data.cast::<numpy::PyUntypedArray>() {
-            Ok(a) => a.ndim() == 2 && a.dtype().is_equiv_to(&numpy::dtype::<f32>(py))
-                || a.ndim() == 2 && a.dtype().is_equiv_to(&numpy::dtype::<f64>(py)),
+            Ok(a) => {
+                a.ndim() == 2 && a.dtype().is_equiv_to(&numpy::dtype::<f32>(py))
+                    || a.ndim() == 2 && a.dtype().is_equiv_to(&numpy::dtype::<f64>(py))
+            }
             Err(_) => false,
         };
-        let scores = if is_float_matrix {
-            self.score_embeddings(py, data, None)?
-        } else {
-            self.texts_scores(py, data)?
-        };
+        let scores =
+            if is_float_matrix { self.score_embeddings(py, data, None)? } else { self.texts_scores(py, data)? };
         let t = self.inner.threshold();
         let ro = scores.readonly();
-        let decisions: Vec<bool> = ro.as_slice().map_err(|e| type_error(e.to_string()))?.iter().map(|&s| s >= t).collect();
+        let decisions: Vec<bool> =
+            ro.as_slice().map_err(|e| type_error(e.to_string()))?.iter().map(|&s| s >= t).collect();
         Ok(PyArray1::from_vec(py, decisions))
     }
 
@@ -169,7 +169,8 @@ impl PyModel {
         let scores = self.score_embeddings(py, x, None)?;
         let t = self.inner.threshold();
         let ro = scores.readonly();
-        let decisions: Vec<bool> = ro.as_slice().map_err(|e| type_error(e.to_string()))?.iter().map(|&s| s >= t).collect();
+        let decisions: Vec<bool> =
+            ro.as_slice().map_err(|e| type_error(e.to_string()))?.iter().map(|&s| s >= t).collect();
         Ok(PyArray1::from_vec(py, decisions))
     }
 

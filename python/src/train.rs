@@ -56,7 +56,7 @@ impl PyObserver {
 impl TrainObserver for PyObserver {
     fn on_batch(&mut self, _epoch: usize, _done: usize, _total: usize) -> bool {
         self.batches += 1;
-        if self.batches % SIGNAL_EVERY != 0 {
+        if !self.batches.is_multiple_of(SIGNAL_EVERY) {
             return true;
         }
         let r = Python::attach(|py| py.check_signals());
@@ -78,9 +78,7 @@ impl TrainObserver for PyObserver {
 }
 
 fn config_from_json(json: &str) -> PyResult<TrainConfig> {
-    serde_json::from_str::<TrainConfig>(json)
-        .map_err(|e| Error::param("settings", json, e.to_string()))
-        .py_err()
+    serde_json::from_str::<TrainConfig>(json).map_err(|e| Error::param("settings", json, e.to_string())).py_err()
 }
 
 /// Run the training job described by `config_json` (the TrainConfig JSON form) on the files it names,
@@ -100,7 +98,11 @@ pub fn _train(
             EmbedderSpec::Hash(h) => EmbedderSpec::Hash(HashSpec { dims: d, ..h }),
             #[allow(unreachable_patterns)]
             other => {
-                return Err(crate::errors::to_py(Error::param("dims", d, format!("applies to the hash embedder, not {other:?}"))))
+                return Err(crate::errors::to_py(Error::param(
+                    "dims",
+                    d,
+                    format!("applies to the hash embedder, not {other:?}"),
+                )))
             }
         };
     }
@@ -120,7 +122,10 @@ pub fn _train(
                         return Err(crate::errors::to_py(Error::param(
                             "rejects",
                             "none",
-                            format!("{} row(s) were rejected; give a rejects file so that none is lost silently", rejects.len()),
+                            format!(
+                                "{} row(s) were rejected; give a rejects file so that none is lost silently",
+                                rejects.len()
+                            ),
                         )))
                     }
                 }
@@ -180,22 +185,30 @@ pub fn _fit_mlp(
     params_json: &str,
     callback: Option<Py<PyAny>>,
 ) -> PyResult<PyNetwork> {
-    let params: TrainParams = serde_json::from_str(params_json)
-        .map_err(|e| Error::param("params", params_json, e.to_string()))
-        .py_err()?;
+    let params: TrainParams =
+        serde_json::from_str(params_json).map_err(|e| Error::param("params", params_json, e.to_string())).py_err()?;
     let params = params.check().py_err()?;
     let (xt, xv) = (arrays::embeddings(x)?, arrays::embeddings(x_val)?);
     if xv.d != xt.d {
         return Err(crate::errors::to_py(Error::shape("validation features", xt.d, xv.d)));
     }
-    let train = TrainSet { x: xt.as_slice()?, dims: xt.d, y: vector(&y, "y", xt.n)?, w: vector(&w, "sample_weight", xt.n)? };
-    let val = TrainSet { x: xv.as_slice()?, dims: xv.d, y: vector(&y_val, "y_val", xv.n)?, w: vector(&w_val, "w_val", xv.n)? };
+    let train =
+        TrainSet { x: xt.as_slice()?, dims: xt.d, y: vector(&y, "y", xt.n)?, w: vector(&w, "sample_weight", xt.n)? };
+    let val = TrainSet {
+        x: xv.as_slice()?,
+        dims: xv.d,
+        y: vector(&y_val, "y_val", xv.n)?,
+        w: vector(&w_val, "w_val", xv.n)?,
+    };
     let mut observer = PyObserver::new(callback);
     let result = py.detach(|| l2train::fit_mlp(&params, &train, &val, &mut observer));
     let (mlp, history) = observer.finish(result)?;
     let history = serde_json::to_string(&history).map_err(|e| Error::json("history", e)).py_err()?;
     PyNetwork::new(mlp.to_layers(), history)
 }
+
+/// What `_Network.__reduce__` returns: the constructor and its arguments.
+type Reduced<'py> = (Bound<'py, PyAny>, (Bound<'py, PyList>, String));
 
 /// A trained bare network (internal; the state of a fitted `l2core.MLPClassifier`).
 #[pyclass(name = "_Network", module = "l2core._l2core", frozen)]
@@ -229,7 +242,11 @@ impl PyNetwork {
             if i > 0 {
                 let prev: &Layer = &layers[i - 1];
                 if prev.outputs != wt.d {
-                    return Err(crate::errors::to_py(Error::shape(format!("layers.{i}.weight inputs"), prev.outputs, wt.d)));
+                    return Err(crate::errors::to_py(Error::shape(
+                        format!("layers.{i}.weight inputs"),
+                        prev.outputs,
+                        wt.d,
+                    )));
                 }
             }
             layers.push(Layer {
@@ -240,7 +257,11 @@ impl PyNetwork {
             });
         }
         if layers.last().is_none_or(|l| l.outputs != 1) {
-            return Err(crate::errors::to_py(Error::shape("last layer outputs", 1, layers.last().map_or(0, |l| l.outputs))));
+            return Err(crate::errors::to_py(Error::shape(
+                "last layer outputs",
+                1,
+                layers.last().map_or(0, |l| l.outputs),
+            )));
         }
         PyNetwork::new(layers, history_json)
     }
@@ -319,10 +340,9 @@ impl PyNetwork {
         Ok(PyModel { inner: l2core::Model::new(meta, self.layers.clone()).py_err()? })
     }
 
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyList>, String))> {
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
         let py = slf.py();
         let ctor = py.get_type::<PyNetwork>().getattr("from_weights")?;
         Ok((ctor, (slf.get().weights(py)?, slf.get().history_json.clone())))
     }
 }
-
