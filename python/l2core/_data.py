@@ -105,8 +105,10 @@ def _frame_records(df: Any, skip_invalid: bool) -> Any:
         out["label"] = label.astype("Int64")
     # Physical CSV line of each row: header on line 1, and every newline inside a field moves the rest.
     newlines = [0] * len(out)
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
     for c in out.columns:
-        if out[c].dtype == object or str(out[c].dtype).startswith("string"):
+        if is_object_dtype(out[c].dtype) or is_string_dtype(out[c].dtype):
             counts = out[c].astype(str).str.count("\n").fillna(0).astype(int).tolist()
             newlines = [a + b for a, b in zip(newlines, counts)]
     lines, line = [], 2

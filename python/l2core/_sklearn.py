@@ -97,7 +97,7 @@ class MLPClassifier(_Mixin, _Base):
         epochs: int = 12,
         patience: int = 3,
         validation_fraction: float = 0.15,
-        class_weight: Optional[str] = None,
+        class_weight: Any = None,
         seed: int = 42,
     ) -> None:
         self.hidden = hidden
@@ -158,6 +158,13 @@ class MLPClassifier(_Mixin, _Base):
             from sklearn.utils.validation import _check_sample_weight
 
             check_classification_targets(y)
+            from sklearn.utils.multiclass import type_of_target
+
+            y_type = type_of_target(y, input_name="y", raise_unknown=True)
+            if y_type != "binary":
+                raise ValueError(
+                    f"Only binary classification is supported. The type of the target is {y_type}."
+                )
             sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
         else:
             X = self._check_X(X, reset=True)
@@ -170,7 +177,7 @@ class MLPClassifier(_Mixin, _Base):
         if len(classes) != 2:
             raise ValueError(
                 f"MLPClassifier is a binary classifier: y needs exactly 2 classes, got {len(classes)} "
-                f"({classes[:5].tolist()})"
+                f"class(es) ({classes[:5].tolist()})"
             )
         self.classes_ = classes
         y01 = (y == classes[1]).astype(np.float32)
@@ -178,8 +185,13 @@ class MLPClassifier(_Mixin, _Base):
         if self.class_weight == "balanced":
             n, n1 = len(y01), float(y01.sum())
             w *= np.where(y01 == 1, n / (2 * n1), n / (2 * (n - n1)))
+        elif isinstance(self.class_weight, dict):
+            unknown = set(self.class_weight) - set(classes.tolist())
+            if unknown:
+                raise ValueError(f"class_weight names labels not in y: {sorted(map(str, unknown))}")
+            w *= np.where(y01 == 1, self.class_weight.get(classes[1], 1.0), self.class_weight.get(classes[0], 1.0))
         elif self.class_weight is not None:
-            raise ValueError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
+            raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}")
         train_idx, val_idx = self._split(y01)
         params = {
             "hidden": [int(h) for h in (self.hidden if not isinstance(self.hidden, int) else [self.hidden])],
@@ -243,7 +255,8 @@ class MLPClassifier(_Mixin, _Base):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels: ``classes_[1]`` where its probability exceeds 0.5."""
-        return self.classes_[(self._proba1(X) > 0.5).astype(int)]
+        p = self._proba1(X)
+        return self.classes_[(p > 0.5).astype(int)]
 
     def to_model(self, threshold: float = 0.5) -> "_l2core.Model":
         """A full :class:`l2core.Model` (saveable, servable by the CLI and C API) from this network,

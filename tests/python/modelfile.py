@@ -33,8 +33,9 @@ def reference_scores(layers: List[Tuple[np.ndarray, np.ndarray]], x: np.ndarray)
     return 1.0 / (1.0 + np.exp(-h[:, 0]))
 
 
-def model_bytes(layers: List[Tuple[np.ndarray, np.ndarray]], threshold: float = 0.5) -> bytes:
-    """The bytes of an f32 l2core model file with the hashing embedder at the input width."""
+def model_bytes(layers: List[Tuple[np.ndarray, np.ndarray]], threshold: float = 0.5, precision: str = "f32") -> bytes:
+    """The bytes of an l2core model file with the hashing embedder at the input width. ``precision``
+    "int8" stores symmetric per-output-row int8 weights (``w = q * scale[row]``), as the format says."""
     dims = layers[0][0].shape[1]
     meta = {
         "format_version": 1,
@@ -48,7 +49,7 @@ def model_bytes(layers: List[Tuple[np.ndarray, np.ndarray]], threshold: float = 
             "input_dims": dims, "hidden": [int(w.shape[0]) for w, _ in layers[:-1]],
             "activation": "relu", "output": "sigmoid",
         },
-        "precision": "f32",
+        "precision": precision,
         "threshold": threshold,
         "tags": {"made_by": "tests/python/modelfile.py"},
     }
@@ -57,9 +58,16 @@ def model_bytes(layers: List[Tuple[np.ndarray, np.ndarray]], threshold: float = 
     offset = 0
     sha = hashlib.sha256()
     for i, (w, b) in enumerate(layers):
-        for name, arr in ((f"layers.{i}.weight", w), (f"layers.{i}.bias", b)):
-            data = np.ascontiguousarray(arr, dtype="<f4").tobytes()
-            header[name] = {"dtype": "F32", "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
+        tensors = [(f"layers.{i}.weight", "F32", w), (f"layers.{i}.bias", "F32", b)]
+        if precision == "int8":
+            scale = (np.abs(w).max(axis=1) / 127.0).astype(np.float32)
+            q = np.clip(np.rint(w / np.where(scale > 0, scale, 1.0)[:, None]), -127, 127).astype(np.int8)
+            tensors = [(f"layers.{i}.weight", "I8", q), (f"layers.{i}.scale", "F32", scale), tensors[1]]
+        elif precision != "f32":
+            raise ValueError(f"precision {precision!r}: only f32 and int8 are written here")
+        for name, dtype, arr in tensors:
+            data = np.ascontiguousarray(arr, dtype="<f4" if dtype == "F32" else "i1").tobytes()
+            header[name] = {"dtype": dtype, "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
             offset += len(data)
             chunks.append(data)
             sha.update(data)

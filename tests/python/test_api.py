@@ -162,3 +162,12 @@ def test_embed_is_deterministic_normalised_and_validates_settings(texts):
         l2core.embed(texts, dims=0)
     with pytest.raises(l2core.InvalidParamError, match="char_ngrams"):
         l2core.embed(texts, char_ngrams=(5, 3))
+
+
+def test_int8_model_files_load_and_track_the_f32_scores(layers, X):
+    int8 = l2core.Model.from_bytes(modelfile.model_bytes(layers, precision="int8"))
+    assert int8.precision == "int8"
+    got = int8.score_embeddings(X)
+    want = modelfile.reference_scores(layers, X)
+    assert np.abs(got - want).max() < 0.05
+    assert np.corrcoef(got, want)[0, 1] > 0.99
