@@ -5,7 +5,8 @@ Usage: .venv/bin/python scripts/bench/python_latency.py [--model MODEL ...] [--c
 
 Without --model it builds the default architecture (512-256-128-64-1, f32, random weights) with
 tests/python/modelfile.py and an int8 copy made by ``l2 quantize`` (or, when the installed ``l2`` has
-no such command, by modelfile.py's per-row symmetric quantization in the same file format). ``--onnx`` times ONNX Runtime's Python ``session.run`` on the same batch for comparison.
+no such command, by modelfile.py's per-row symmetric quantization in the same file format). ``--onnx FILE`` times ONNX Runtime's Python ``session.run`` on that model for comparison; ``--onnx
+build`` writes an ONNX graph of the same f32 weights itself (needs the ``onnx`` package).
 Each call is timed on its own with ``time.perf_counter_ns`` (its own ~50 ns are included).
 """
 
@@ -59,7 +60,34 @@ def default_models(tmp: str):
         with open(int8, "wb") as f:
             f.write(modelfile.model_bytes(modelfile.random_layers(512, (256, 128, 64), seed=1), precision="int8"))
         paths.append(int8)
+    # A network with almost no arithmetic (512-1-1): what is left is the binding's own cost.
+    tiny = os.path.join(tmp, "tiny-512-1.l2")
+    with open(tiny, "wb") as f:
+        f.write(modelfile.model_bytes(modelfile.random_layers(512, (1,), seed=1)))
+    paths.append(tiny)
     return paths
+
+
+def build_onnx(path: str, layers) -> None:
+    """An ONNX graph of the same MLP (MatMul + Add, ReLU between, Sigmoid at the end)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes, inits, cur = [], [], "x"
+    for i, (w, b) in enumerate(layers):
+        inits += [numpy_helper.from_array(np.ascontiguousarray(w.T), f"w{i}"), numpy_helper.from_array(b, f"b{i}")]
+        nodes += [helper.make_node("MatMul", [cur, f"w{i}"], [f"m{i}"]), helper.make_node("Add", [f"m{i}", f"b{i}"], [f"a{i}"])]
+        last = i + 1 == len(layers)
+        nodes.append(helper.make_node("Sigmoid" if last else "Relu", [f"a{i}"], ["score" if last else f"h{i}"]))
+        cur = f"h{i}"
+    graph = helper.make_graph(
+        nodes, "l2_mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", layers[0][0].shape[1]])],
+        [helper.make_tensor_value_info("score", TensorProto.FLOAT, ["n", 1])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save(model, path)
 
 
 def main() -> None:
@@ -84,6 +112,11 @@ def main() -> None:
                 p50, p90, p99 = percentiles(fn, args.calls)
                 print(f"{model.precision:>5} {os.path.basename(path):<12} {name:<30} "
                       f"p50 {p50:6.2f} us  p90 {p90:6.2f} us  p99 {p99:6.2f} us")
+        if args.onnx == "build":
+            import modelfile
+
+            args.onnx = os.path.join(tmp, "mlp.onnx")
+            build_onnx(args.onnx, modelfile.random_layers(512, (256, 128, 64), seed=1))
         if args.onnx:
             import onnxruntime as ort
 
