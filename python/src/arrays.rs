@@ -47,7 +47,7 @@ pub fn texts(obj: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
 pub enum Rows<'py> {
     /// Zero-copy view of a C-contiguous float32 array (kept alive by the reference).
     Borrowed(Bound<'py, PyArray2<f32>>),
-    /// Converted copy (F order, strided, float64, or a non-array input).
+    /// Converted copy (F order, strided, unaligned, float64, or a non-array input).
     Owned(Vec<f32>),
 }
 
@@ -70,7 +70,7 @@ impl Embeddings<'_> {
     #[inline]
     pub fn as_slice(&self) -> PyResult<&[f32]> {
         match &self.rows {
-            // SAFETY: the array is C-contiguous float32 (checked when built) and kept alive by `self`;
+            // SAFETY: the array is aligned, C-contiguous float32 (checked when built) and kept alive by `self`;
             // the crate never writes through it.
             Rows::Borrowed(a) => unsafe { a.as_slice() }.map_err(|e| type_error(format!("embeddings: {e}"))),
             Rows::Owned(v) => Ok(v),
@@ -87,7 +87,9 @@ fn shape_err(expected: &str, got: impl std::fmt::Display) -> PyErr {
 pub fn embeddings<'py>(x: &Bound<'py, PyAny>) -> PyResult<Embeddings<'py>> {
     if let Ok(a) = x.cast::<PyArray2<f32>>() {
         let [n, d] = [a.shape()[0], a.shape()[1]];
-        if a.is_c_contiguous() {
+        // SAFETY: reading the flags of a live array, as numpy's PyArray_ISALIGNED macro does.
+        let aligned = unsafe { (*a.as_array_ptr()).fields.flags } & numpy::npyffi::NPY_ARRAY_ALIGNED != 0;
+        if a.is_c_contiguous() && aligned {
             return Ok(Embeddings { rows: Rows::Borrowed(a.clone()), n, d });
         }
         let v = a.readonly();

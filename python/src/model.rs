@@ -145,14 +145,12 @@ impl PyModel {
 
     /// Malicious decisions (`score >= threshold`) as a bool array.
     ///
-    /// `data`: texts (as for `score`), or a 2-D float numpy array of embeddings (as for
+    /// `data`: texts (as for `score`), or a 2-D numeric numpy array of embeddings (as for
     /// `score_embeddings`).
     fn predict<'py>(&self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<bool>>> {
+        // Any 2-D numeric array is embeddings (a wrong dtype then gets the embeddings' TypeError).
         let is_float_matrix = match data.cast::<numpy::PyUntypedArray>() {
-            Ok(a) => {
-                a.ndim() == 2 && a.dtype().is_equiv_to(&numpy::dtype::<f32>(py))
-                    || a.ndim() == 2 && a.dtype().is_equiv_to(&numpy::dtype::<f64>(py))
-            }
+            Ok(a) => a.ndim() == 2 && !matches!(a.dtype().kind(), b'U' | b'S' | b'O'),
             Err(_) => false,
         };
         let scores =

@@ -18,6 +18,11 @@ def test_orders_dtypes_and_views_give_identical_scores(model, X):
     np.testing.assert_array_equal(model.score_embeddings(wide[:, ::2]), want)
     np.testing.assert_array_equal(model.score_embeddings(X[::2]), want[::2])
     np.testing.assert_array_equal(model.score_embeddings(X.tolist()), want)
+    raw = np.zeros(X.nbytes + 1, dtype=np.uint8)
+    raw[1:] = X.view(np.uint8).reshape(-1)
+    unaligned = np.frombuffer(raw.data, dtype=np.float32, count=X.size, offset=1).reshape(X.shape)
+    assert not unaligned.flags.aligned
+    np.testing.assert_array_equal(model.score_embeddings(unaligned), want)
     readonly = X.copy()
     readonly.flags.writeable = False
     np.testing.assert_array_equal(model.score_embeddings(readonly), want)
@@ -49,6 +54,11 @@ def test_bad_shapes_raise_shape_error(model, shape):
 def test_other_dtypes_raise_type_error(model, dtype):
     with pytest.raises(TypeError, match="float32 or float64"):
         model.score_embeddings(np.zeros((2, model.dims), dtype=dtype))
+
+
+def test_predict_routes_2d_arrays_to_embeddings(model):
+    with pytest.raises(TypeError, match="float32 or float64"):
+        model.predict(np.zeros((2, model.dims), dtype=np.int64))
 
 
 def test_ragged_lists_raise(model):
