@@ -122,6 +122,7 @@ EXPECTED_FAILED_CHECKS = {
 }
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
 def test_check_estimator():
     from sklearn.utils.estimator_checks import check_estimator
 
