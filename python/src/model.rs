@@ -12,6 +12,9 @@ use std::path::PathBuf;
 /// than scoring a handful of rows (batch-1 latency is the point of the fast path).
 const DETACH_MIN_FLOATS: usize = 16 * 512;
 
+/// Texts are embedded and scored this many at a time (8 MB of 512-d embeddings).
+const TEXT_CHUNK: usize = 4096;
+
 /// A loaded L2 classifier: embedder + network + metadata. Immutable and thread-safe; scoring releases
 /// the GIL, so one model can serve many Python threads.
 ///
@@ -43,11 +46,17 @@ impl PyModel {
     fn texts_scores<'py>(&self, py: Python<'py>, texts: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let texts = arrays::texts(texts)?;
         let model = &self.inner;
-        let scores = py.detach(|| {
-            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            model.score_texts(&refs)
-        });
-        Ok(PyArray1::from_vec(py, scores.py_err()?))
+        let mut out = vec![0.0f32; texts.len()];
+        py.detach(|| {
+            // In chunks, so that the embeddings of a huge list never sit in memory all at once.
+            for (chunk, o) in texts.chunks(TEXT_CHUNK).zip(out.chunks_mut(TEXT_CHUNK)) {
+                let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                o.copy_from_slice(&model.score_texts(&refs)?);
+            }
+            Ok(())
+        })
+        .py_err()?;
+        Ok(PyArray1::from_vec(py, out))
     }
 }
 

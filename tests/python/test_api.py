@@ -171,3 +171,9 @@ def test_int8_model_files_load_and_track_the_f32_scores(layers, X):
     want = modelfile.reference_scores(layers, X)
     assert np.abs(got - want).max() < 0.05
     assert np.corrcoef(got, want)[0, 1] > 0.99
+
+
+def test_long_text_lists_score_like_short_ones(model, texts):
+    many = texts * 1300  # more than one internal chunk of 4096
+    got = model.score(many)
+    np.testing.assert_array_equal(got, np.tile(model.score(texts), 1300))
