@@ -122,8 +122,8 @@ impl PyModel {
                 if flags & numpy::npyffi::NPY_ARRAY_WRITEABLE == 0 {
                     return Err(type_error("out: the array is not writeable"));
                 }
-                if !out.is_c_contiguous() {
-                    return Err(type_error("out: the array must be C-contiguous"));
+                if flags & numpy::npyffi::NPY_ARRAY_ALIGNED == 0 || !out.is_c_contiguous() {
+                    return Err(type_error("out: the array must be aligned and C-contiguous"));
                 }
                 if out.len() != x.n {
                     return Err(crate::errors::to_py(l2core::Error::shape("out", x.n, out.len())));
