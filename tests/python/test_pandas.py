@@ -84,3 +84,15 @@ def test_read_csv_round_trips_into_train(tmp_path):
     df = l2core.read_csv(path)
     m = l2core.train(df, epochs=1, hidden=(8,), dims=64)
     assert m.metadata["dataset"]["rows"] == len(df)
+
+
+def test_skipped_dataframe_rows_go_to_the_rejects_file(tmp_path):
+    df = _frame(60)
+    df.loc[7, "label"] = 9
+    with pytest.raises(l2core.InvalidParamError, match="rejects"):
+        l2core.train(df, skip_invalid=True, epochs=1, hidden=(4,), dims=64)
+    rejects = tmp_path / "rejects.csv"
+    m = l2core.train(df, skip_invalid=True, rejects=rejects, epochs=1, hidden=(4,), dims=64)
+    assert m.metadata["dataset"]["rows"] == len(df) - 1
+    written = pd.read_csv(rejects)
+    assert written["file"].tolist() == ["<DataFrame>"] and written["line"].tolist() == [7]
