@@ -64,3 +64,16 @@ def test_cli_reads_models_saved_from_python(model_path, args):
     assert proc.returncode == 0, proc.stderr
     if "--json" in args:
         assert json.loads(proc.stdout) == l2core.Model.load(model_path).metadata
+
+
+def test_cli_eval_report_equals_evaluate(trained, tmp_path):
+    pd = pytest.importorskip("pandas")
+    from conftest import labelled_rows
+
+    data = tmp_path / "eval.csv"
+    pd.DataFrame(labelled_rows(40, seed=4)).to_csv(data, index=False)
+    path = tmp_path / "trained.l2"
+    trained.save(path)
+    proc = subprocess.run([_l2(), "eval", str(path), str(data), "--json"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == l2core.evaluate(trained, data).to_dict()
