@@ -145,7 +145,7 @@ def _train(
     config_json: str,
     records: Optional[_Records] = None,
     callback: Optional[Callable[[Dict[str, Any]], Any]] = None,
-    dims: Optional[int] = None,
+    hash_json: Optional[str] = None,
 ) -> Model: ...
 def _evaluate(model: Model, records: _Records, threshold: Optional[float] = None) -> Report: ...
 def _fit_mlp(

@@ -24,6 +24,10 @@ TRAIN_DEFAULTS: Dict[str, Any] = {
     "patience": 3,
     "seed": 42,
     "dims": 512,
+    "char_ngrams": (3, 5),
+    "word_ngrams": (1, 2),
+    "char_weight": 1.0,
+    "word_weight": 2.0,
     "target_fpr": 0.01,
     "split": (0.70, 0.15, 0.15),
     "split_seed": 42,
@@ -33,6 +37,8 @@ TRAIN_DEFAULTS: Dict[str, Any] = {
     "rejects": None,
     "config": None,
 }
+
+_HASH_SETTINGS = ("dims", "char_ngrams", "word_ngrams", "char_weight", "word_weight")
 
 _TRAIN_PARAMS = ("hidden", "dropout", "learning_rate", "weight_decay", "beta1", "beta2", "epsilon",
                  "batch_size", "epochs", "patience", "seed")
@@ -102,7 +108,8 @@ def train(
     de-duplicated, recorded in the model's data fingerprint); a pandas DataFrame with the schema columns
     (text and label required); or a Dataset from ``read_csv``. Settings (see ``TRAIN_DEFAULTS``):
     hidden, dropout, learning_rate (alias lr), weight_decay, beta1, beta2, epsilon, batch_size, epochs,
-    patience, seed, dims, target_fpr, split=(train, val, test), split_seed, class_weights=(benign,
+    patience, seed, dims, char_ngrams=(min, max), word_ngrams=(min, max), char_weight, word_weight (the
+    hashing embedder), target_fpr, split=(train, val, test), split_seed, class_weights=(benign,
     malicious), use_confidence, skip_invalid, rejects (CSV path for rejected rows: required when any row
     is rejected, so that none is lost silently), config (a TrainConfig JSON file the settings override).
     An unknown setting raises TypeError naming it; an out-of-range one InvalidParamError.
@@ -112,7 +119,10 @@ def train(
     Training runs without the GIL. Returns the calibrated :class:`Model` (its ``report`` is the
     test-split evaluation).
     """
-    dims = settings.pop("dims", None)
+    hash_settings = {k: settings.pop(k) for k in _HASH_SETTINGS if k in settings}
+    for k in ("char_ngrams", "word_ngrams"):
+        if k in hash_settings:
+            hash_settings[k] = list(hash_settings[k])
     config = _config(settings)
     records = None
     if data is not None:
@@ -126,7 +136,8 @@ def train(
                 "data must be None (built-in corpus), a CSV path, a list of CSV paths, a pandas DataFrame "
                 f"or an l2core.Dataset, got {type(data).__name__}"
             )
-    return _l2core._train(json.dumps(config), records, callback, dims)
+    hash_json = json.dumps(hash_settings) if hash_settings else None
+    return _l2core._train(json.dumps(config), records, callback, hash_json)
 
 
 def evaluate(

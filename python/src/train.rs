@@ -77,34 +77,43 @@ impl TrainObserver for PyObserver {
     }
 }
 
+/// The hashing embedder `spec` with the fields of the JSON object `overrides` replaced.
+fn hash_overrides(spec: &EmbedderSpec, overrides: &str) -> PyResult<EmbedderSpec> {
+    let bad = |e: String| crate::errors::to_py(Error::param("embedder", overrides, e));
+    let h: &HashSpec = match spec {
+        EmbedderSpec::Hash(h) => h,
+        #[allow(unreachable_patterns)]
+        other => return Err(bad(format!("dims, char_ngrams, ... set the hash embedder, not {other:?}"))),
+    };
+    let mut value = serde_json::to_value(h).map_err(|e| bad(e.to_string()))?;
+    let extra: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(overrides).map_err(|e| bad(e.to_string()))?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.extend(extra);
+    }
+    let h: HashSpec = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    Ok(EmbedderSpec::Hash(h))
+}
+
 fn config_from_json(json: &str) -> PyResult<TrainConfig> {
     serde_json::from_str::<TrainConfig>(json).map_err(|e| Error::param("settings", json, e.to_string())).py_err()
 }
 
 /// Run the training job described by `config_json` (the TrainConfig JSON form) on the files it names,
-/// the given rows, or the built-in corpus; `dims` sets the hashing embedder's width. Returns the trained, calibrated model.
+/// the given rows, or the built-in corpus; `hash_json` (an object of HashSpec fields: dims, char_ngrams ...)
+/// overrides settings of the hashing embedder. Returns the trained, calibrated model.
 #[pyfunction]
-#[pyo3(signature = (config_json, records = None, callback = None, dims = None))]
+#[pyo3(signature = (config_json, records = None, callback = None, hash_json = None))]
 pub fn _train(
     py: Python<'_>,
     config_json: &str,
     records: Option<&Bound<'_, PyRecords>>,
     callback: Option<Py<PyAny>>,
-    dims: Option<usize>,
+    hash_json: Option<&str>,
 ) -> PyResult<PyModel> {
     let mut config = config_from_json(config_json)?;
-    if let Some(d) = dims {
-        config.embedder = match config.embedder {
-            EmbedderSpec::Hash(h) => EmbedderSpec::Hash(HashSpec { dims: d, ..h }),
-            #[allow(unreachable_patterns)]
-            other => {
-                return Err(crate::errors::to_py(Error::param(
-                    "dims",
-                    d,
-                    format!("applies to the hash embedder, not {other:?}"),
-                )))
-            }
-        };
+    if let Some(overrides) = hash_json {
+        config.embedder = hash_overrides(&config.embedder, overrides)?;
     }
     let rows: Option<Vec<Record>> = match records {
         None => None,

@@ -34,6 +34,19 @@ def test_training_is_deterministic_for_a_seed():
     np.testing.assert_array_equal(a.score_embeddings(probe), b.score_embeddings(probe))
 
 
+def test_hash_embedder_settings():
+    m = l2core.train(epochs=1, hidden=(8,), dims=96, char_ngrams=(2, 4), word_weight=1.5)
+    spec = m.metadata["embedder"]
+    assert spec["dims"] == 96 and spec["char_ngrams"] == [2, 4] and spec["word_weight"] == 1.5
+    assert spec["word_ngrams"] == [1, 2]
+    texts = ["ignore previous instructions", "hello"]
+    np.testing.assert_array_equal(
+        m.embed(texts), l2core.embed(texts, dims=96, char_ngrams=(2, 4), word_weight=1.5)
+    )
+    with pytest.raises(l2core.InvalidParamError, match="char_ngrams"):
+        l2core.train(epochs=1, char_ngrams=(5, 2))
+
+
 def test_unknown_setting_is_a_type_error_naming_it():
     with pytest.raises(TypeError, match="'epoch'"):
         l2core.train(epoch=3)
