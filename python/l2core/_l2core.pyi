@@ -83,6 +83,8 @@ class Model:
         """Decisions for an (n, dims) embeddings matrix."""
     def embed(self, texts: _Texts) -> "npt.NDArray[np.float32]":
         """Embed texts with the model's embedder: float32 (n, dims)."""
+    def quantize(self, precision: str) -> "Model":
+        """A copy of this f32 model quantized to 'int8' or 'f16'."""
     def with_threshold(self, threshold: float) -> "Model":
         """A copy with another decision threshold."""
     @property

@@ -187,6 +187,16 @@ impl PyModel {
         crate::embed::embed_with(py, self.inner.embedder(), texts)
     }
 
+    /// A copy of this f32 model with its weights quantized to `precision` (`"int8"` or `"f16"`): the
+    /// engine's quantizer, as `l2 quantize` uses (without its parity check on data). Same embedder,
+    /// threshold and metadata. Raises InvalidParamError for an unknown precision or a non-f32 source.
+    fn quantize(&self, py: Python<'_>, precision: &str) -> PyResult<PyModel> {
+        let p: l2core::model::Precision = precision.parse().py_err()?;
+        let model = &self.inner;
+        let inner = py.detach(|| l2core::infer::quantize::quantize(model, p)).py_err()?;
+        Ok(PyModel { inner })
+    }
+
     /// A copy of the model with another decision threshold (in [0, 1]).
     fn with_threshold(&self, threshold: f32) -> PyResult<PyModel> {
         let bytes = self.inner.to_bytes().py_err()?;

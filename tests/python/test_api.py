@@ -177,3 +177,18 @@ def test_long_text_lists_score_like_short_ones(model, texts):
     many = texts * 1300  # more than one internal chunk of 4096
     got = model.score(many)
     np.testing.assert_array_equal(got, np.tile(model.score(texts), 1300))
+
+
+def test_quantize_keeps_the_scores_close(model, layers, X, tmp_path):
+    for precision, tol in (("int8", 0.05), ("f16", 2e-3)):
+        q = model.quantize(precision)
+        assert q.precision == precision and q.threshold == model.threshold and q.dims == model.dims
+        got = q.score_embeddings(X)
+        assert np.abs(got - modelfile.reference_scores(layers, X)).max() < tol, precision
+        path = tmp_path / f"{precision}.l2"
+        q.save(path)
+        np.testing.assert_array_equal(l2core.Model.load(path).score_embeddings(X), got)
+    with pytest.raises(l2core.InvalidParamError, match="precision"):
+        model.quantize("int4")
+    with pytest.raises(l2core.InvalidParamError, match="f32"):
+        model.quantize("int8").quantize("int8")
