@@ -10,6 +10,7 @@ pub mod eval;
 pub mod fsutil;
 pub mod infer;
 pub mod model;
+pub mod onnx;
 pub mod pipeline;
 pub mod rng;
 pub mod train;
