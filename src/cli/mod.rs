@@ -2,6 +2,8 @@
 //! and dispatches. Exit codes: 0 success; 1 a check or gate failed (e.g. parity, PASS/FAIL criteria);
 //! 2 usage error; 3 invalid input data or settings; 4 I/O error or missing resource; 5 internal error.
 
+pub mod registry;
+
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
 
@@ -33,6 +35,8 @@ const EXIT_CODES_HELP: &str = "Exit codes: 0 ok, 1 check/gate failed, 2 usage, 3
 pub enum Command {
     /// Print the version.
     Version,
+    /// The local model registry: add, list, show, promote, rollback, remove, verify.
+    Registry(registry::RegistryArgs),
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
@@ -54,6 +58,7 @@ where
             println!("l2 {}", crate::VERSION);
             Ok(())
         }
+        Command::Registry(args) => registry::run(args),
     };
     match result {
         Ok(()) => 0,
