@@ -1,8 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
-#[cfg(feature = "cli")]
-pub mod cli;
 pub mod data;
 pub mod embed;
 pub mod error;
@@ -13,6 +11,8 @@ pub mod model;
 pub mod pipeline;
 pub mod registry;
 pub mod rng;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod train;
 
 pub use error::{Error, ErrorKind, Result};

@@ -73,11 +73,7 @@ pub struct TrainOutcome {
 
 /// Run a training job. `records`, when given, is used instead of `config.data` (e.g. a DataFrame from
 /// Python).
-pub fn train(
-    config: &TrainConfig,
-    records: Option<Vec<Record>>,
-    observer: &mut dyn TrainObserver,
-) -> Result<TrainOutcome> {
+pub fn train(config: &TrainConfig, records: Option<Vec<Record>>, observer: &mut dyn TrainObserver) -> Result<TrainOutcome> {
     let _ = (config, records, observer);
     todo!("integration work item")
 }

@@ -11,6 +11,8 @@ pub use meta::{
 };
 pub use mlp::{Dense, Layer, LayerWeights, Mlp, Precision};
 
+
+
 use crate::embed::Embedder;
 use crate::error::{Error, Result};
 use crate::infer::Scorer;
@@ -52,10 +54,7 @@ impl Model {
         for (i, l) in layers.iter().enumerate() {
             l.check(&format!("layers.{i}"))?;
             if l.precision() != meta.precision {
-                return Err(Error::model(
-                    name,
-                    format!("layer {i} is {}, metadata says {}", l.precision(), meta.precision),
-                ));
+                return Err(Error::model(name, format!("layer {i} is {}, metadata says {}", l.precision(), meta.precision)));
             }
         }
         if meta.embedder.dims() != arch.input_dims {
