@@ -10,6 +10,7 @@ pub mod infer;
 pub mod model;
 pub mod pipeline;
 pub mod registry;
+pub mod reinforce;
 pub mod rng;
 #[cfg(feature = "cli")]
 pub mod cli;
