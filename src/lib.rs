@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod data;
 pub mod embed;
 pub mod error;
@@ -12,8 +14,6 @@ pub mod pipeline;
 pub mod registry;
 pub mod reinforce;
 pub mod rng;
-#[cfg(feature = "cli")]
-pub mod cli;
 pub mod train;
 
 pub use error::{Error, ErrorKind, Result};

@@ -1,17 +1,18 @@
 //! The training job end to end: load (or generate) data, de-duplicate, split, embed, train, calibrate
 //! the threshold on validation, evaluate on test, and assemble the [`Model`] with its metadata.
 //! The CLI, the C API and the Python package all train through [`train`].
-//!
-//! CONTRACT (skeleton): being written by the integration work item.
 
-use crate::data::{BalanceReport, ClassWeights, DedupeStats, Record, SplitParams};
-use crate::embed::{EmbedderSpec, HashSpec};
-use crate::error::Result;
-use crate::eval::{Calibration, Report};
-use crate::train::{TrainObserver, TrainParams};
-use crate::Model;
+use crate::data::{self, BalanceReport, ClassWeights, DedupeStats, LoadOptions, Record, SplitParams};
+use crate::embed::{Embedder, EmbedderSpec, HashSpec};
+use crate::error::{Error, Result};
+use crate::eval::{self, Calibration, Report};
+use crate::model::{
+    now_rfc3339, Architecture, DatasetFingerprint, FileFingerprint, Model, ModelMeta, Precision, FORMAT_VERSION,
+};
+use crate::train::{self, TrainObserver, TrainParams, TrainSet};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
 
 /// Everything a training job needs; every field has a documented default, and the JSON form (field
 /// names as here) is what the C API and the Python package accept.
@@ -30,7 +31,8 @@ pub struct TrainConfig {
     pub target_fpr: f64,
     /// Continue past invalid rows (written to `rejects`) instead of failing.
     pub skip_invalid: bool,
-    /// Where to write rejected rows (default: `<output>.rejects.csv` from the CLI; none here).
+    /// Where to write rejected rows (invalid with `skip_invalid`, and label conflicts). Required when
+    /// anything is rejected, so that no row is lost silently; the CLI defaults it to `<output>.rejects.csv`.
     pub rejects: Option<PathBuf>,
     /// Class weights to use instead of the inverse-frequency ones.
     pub class_weights: Option<ClassWeights>,
@@ -54,6 +56,29 @@ impl Default for TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// Parse the JSON form (unknown keys are an error naming them).
+    pub fn from_json(json: &str) -> Result<TrainConfig> {
+        serde_json::from_str(json).map_err(|e| Error::json("training config", e))
+    }
+
+    /// Validate every setting before any work is done.
+    pub fn check(&self) -> Result<()> {
+        self.train.check()?;
+        if !(self.target_fpr.is_finite() && (0.0..=1.0).contains(&self.target_fpr)) {
+            return Err(Error::param("target_fpr", self.target_fpr, "must be in [0, 1]"));
+        }
+        if let Some(w) = self.class_weights {
+            for (name, v) in [("class_weights.benign", w.benign), ("class_weights.malicious", w.malicious)] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(Error::param(name, v, "must be a finite number > 0"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What a training job produced.
 #[derive(Debug)]
 pub struct TrainOutcome {
@@ -71,9 +96,234 @@ pub struct TrainOutcome {
     pub report: Report,
 }
 
+/// Progress of a training job, for a progress display; embedding and evaluation phases are reported
+/// besides the trainer's own per-batch and per-epoch callbacks.
+pub trait JobObserver: TrainObserver {
+    /// A phase starts (`"loading"`, `"embedding"`, `"training"`, `"evaluating"`), with the row count.
+    fn on_phase(&mut self, phase: &str, rows: usize) {
+        let _ = (phase, rows);
+    }
+}
+
+impl JobObserver for train::Silent {}
+
+/// Load the job's data: the given records, the files, or the built-in corpus; then de-duplicate.
+fn load(config: &TrainConfig, records: Option<Vec<Record>>) -> Result<(data::Loaded, Vec<FileFingerprint>)> {
+    let opts = LoadOptions { skip_invalid: config.skip_invalid };
+    match records {
+        Some(rows) => {
+            let (records, rejects, dedupe) = data::dedupe(rows);
+            Ok((data::Loaded { records, rejects, dedupe }, Vec::new()))
+        }
+        None if config.data.is_empty() => {
+            let (records, rejects, dedupe) = data::dedupe(data::corpus::generate(&Default::default()));
+            Ok((data::Loaded { records, rejects, dedupe }, Vec::new()))
+        }
+        None => {
+            let loaded = data::load_files(&config.data, &opts)?;
+            let files = config
+                .data
+                .iter()
+                .map(|p| {
+                    let bytes = std::fs::read(p).map_err(|e| Error::io("reading", p, e))?;
+                    let name = p.display().to_string();
+                    let rows = loaded.records.iter().filter(|r| r.origin.file == name).count();
+                    Ok(FileFingerprint { name, sha256: crate::model::hex(&Sha256::digest(&bytes)), rows })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok((loaded, files))
+        }
+    }
+}
+
+/// Per-row training weights: class weight times (optionally) confidence.
+fn row_weights(rows: &[Record], cw: ClassWeights, use_confidence: bool) -> Vec<f32> {
+    rows.iter()
+        .map(|r| {
+            let c = if r.is_malicious() { cw.malicious } else { cw.benign };
+            if use_confidence {
+                c * r.confidence
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Embed rows with progress reported in chunks.
+pub fn embed_records(embedder: &dyn Embedder, rows: &[Record]) -> Result<Vec<f32>> {
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    embedder.embed(&texts)
+}
+
+fn labels(rows: &[Record]) -> Vec<f32> {
+    rows.iter().map(|r| f32::from(r.label)).collect()
+}
+
+fn dataset_sha256(rows: &[Record]) -> String {
+    let mut h = Sha256::new();
+    for r in rows {
+        h.update([b'0' + r.label, b'\t']);
+        h.update(r.text.as_bytes());
+        h.update(b"\n");
+    }
+    crate::model::hex(&h.finalize())
+}
+
 /// Run a training job. `records`, when given, is used instead of `config.data` (e.g. a DataFrame from
 /// Python).
-pub fn train(config: &TrainConfig, records: Option<Vec<Record>>, observer: &mut dyn TrainObserver) -> Result<TrainOutcome> {
-    let _ = (config, records, observer);
-    todo!("integration work item")
+pub fn train(
+    config: &TrainConfig,
+    records: Option<Vec<Record>>,
+    observer: &mut dyn TrainObserver,
+) -> Result<TrainOutcome> {
+    train_observed(config, records, &mut PhaseBlind(observer))
+}
+
+/// Adapts a plain [`TrainObserver`] to a [`JobObserver`] that ignores phases.
+struct PhaseBlind<'a>(&'a mut dyn TrainObserver);
+
+impl TrainObserver for PhaseBlind<'_> {
+    fn on_batch(&mut self, epoch: usize, done: usize, total: usize) -> bool {
+        self.0.on_batch(epoch, done, total)
+    }
+    fn on_epoch(&mut self, stats: &train::EpochStats) -> bool {
+        self.0.on_epoch(stats)
+    }
+}
+
+impl JobObserver for PhaseBlind<'_> {}
+
+/// [`train`] with phase reporting (used by the CLI's progress display).
+pub fn train_observed(
+    config: &TrainConfig,
+    records: Option<Vec<Record>>,
+    observer: &mut dyn JobObserver,
+) -> Result<TrainOutcome> {
+    config.check()?;
+    let params = config.train.check()?;
+    let embedder = config.embedder.build()?;
+
+    observer.on_phase("loading", 0);
+    let (loaded, files) = load(config, records)?;
+    let rejected = loaded.rejects.len();
+    if rejected > 0 {
+        match &config.rejects {
+            Some(path) => data::write_rejects(path, &loaded.rejects)?,
+            None => {
+                return Err(Error::param(
+                    "rejects",
+                    "none",
+                    format!("{rejected} row(s) were rejected; give a rejects file so that none is lost silently"),
+                ))
+            }
+        }
+    }
+    let balance = BalanceReport::compute(&loaded.records);
+    let dedupe = loaded.dedupe.clone();
+    let class_weights = match config.class_weights {
+        Some(w) => w,
+        None => data::class_weights(&loaded.records)?,
+    };
+    let fingerprint_rows = (loaded.records.len(), dataset_sha256(&loaded.records));
+    let split = data::split(loaded.records, &config.split)?;
+    for (name, part) in [("train", &split.train), ("validation", &split.val), ("test", &split.test)] {
+        for label in [0u8, 1] {
+            if !part.iter().any(|r| r.label == label) {
+                return Err(Error::InvalidData(format!(
+                    "the {name} split has no {} rows; add data or change the split fractions",
+                    if label == 0 { "benign" } else { "malicious" }
+                )));
+            }
+        }
+    }
+
+    let total = split.train.len() + split.val.len() + split.test.len();
+    observer.on_phase("embedding", total);
+    let x_train = embed_records(embedder.as_ref(), &split.train)?;
+    let x_val = embed_records(embedder.as_ref(), &split.val)?;
+    let x_test = embed_records(embedder.as_ref(), &split.test)?;
+    let (y_train, y_val) = (labels(&split.train), labels(&split.val));
+    let w_train = row_weights(&split.train, class_weights, config.use_confidence);
+    let w_val = row_weights(&split.val, class_weights, config.use_confidence);
+    let dims = embedder.dims();
+
+    observer.on_phase("training", split.train.len());
+    let (mlp, history) = train::fit_mlp(
+        &params,
+        &TrainSet { x: &x_train, dims, y: &y_train, w: &w_train },
+        &TrainSet { x: &x_val, dims, y: &y_val, w: &w_val },
+        &mut *observer,
+    )?;
+
+    observer.on_phase("evaluating", split.val.len() + split.test.len());
+    let mut meta = ModelMeta {
+        format_version: FORMAT_VERSION,
+        l2core_version: crate::VERSION.to_string(),
+        created: now_rfc3339(),
+        embedder: embedder.spec(),
+        architecture: Architecture {
+            input_dims: dims,
+            hidden: mlp.hidden(),
+            activation: "relu".into(),
+            output: "sigmoid".into(),
+        },
+        precision: Precision::F32,
+        threshold: 0.5,
+        target_fpr: Some(config.target_fpr),
+        class_weights: Some(class_weights),
+        training: Some(config.train.clone()),
+        history: Some(history),
+        dataset: Some(DatasetFingerprint {
+            sha256: fingerprint_rows.1,
+            rows: fingerprint_rows.0,
+            benign: balance.benign,
+            malicious: balance.malicious,
+            train: split.train.len(),
+            val: split.val.len(),
+            test: split.test.len(),
+            files,
+        }),
+        eval: None,
+        quantization: None,
+        tags: Default::default(),
+    };
+    let model = Model::new(meta.clone(), mlp.to_layers())?;
+    let val_scores = model.score_embeddings(&x_val)?;
+    let val_labels: Vec<u8> = split.val.iter().map(|r| r.label).collect();
+    let calibration = eval::calibrate(&val_scores, &val_labels, config.target_fpr)?;
+    let test_scores = model.score_embeddings(&x_test)?;
+    let report = eval::evaluate(&test_scores, &split.test, calibration.threshold)?;
+    meta.threshold = calibration.threshold;
+    meta.eval = Some(report.clone());
+    let model = model.with_meta(meta)?;
+    Ok(TrainOutcome { model, balance, dedupe, rejected, calibration, report })
+}
+
+/// Score every row of `rows` with `model` (batched).
+pub fn score_records(model: &Model, rows: &[Record]) -> Result<Vec<f32>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(4096) {
+        let texts: Vec<&str> = chunk.iter().map(|r| r.text.as_str()).collect();
+        out.extend(model.score_texts(&texts)?);
+    }
+    Ok(out)
+}
+
+/// Load files for evaluation (merged and de-duplicated like training data).
+pub fn load_eval_data(paths: &[PathBuf], skip_invalid: bool, rejects: Option<&Path>) -> Result<data::Loaded> {
+    let loaded = data::load_files(paths, &LoadOptions { skip_invalid })?;
+    if !loaded.rejects.is_empty() {
+        match rejects {
+            Some(p) => data::write_rejects(p, &loaded.rejects)?,
+            None => {
+                return Err(Error::param(
+                    "rejects",
+                    "none",
+                    format!("{} row(s) were rejected; give a rejects file", loaded.rejects.len()),
+                ))
+            }
+        }
+    }
+    Ok(loaded)
 }

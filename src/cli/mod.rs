@@ -2,7 +2,11 @@
 //! and dispatches. Exit codes: 0 success; 1 a check or gate failed (e.g. parity, PASS/FAIL criteria);
 //! 2 usage error; 3 invalid input data or settings; 4 I/O error or missing resource; 5 internal error.
 
-pub mod registry;
+mod data;
+mod progress;
+mod registry;
+mod score;
+mod train;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -33,6 +37,22 @@ const EXIT_CODES_HELP: &str = "Exit codes: 0 ok, 1 check/gate failed, 2 usage, 3
 /// Every `l2` command.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The main job on the built-in default: write the demo corpus, train, calibrate, evaluate, save.
+    Quickstart(train::QuickstartArgs),
+    /// Train a model on CSV files.
+    Train(train::TrainArgs),
+    /// Evaluate a model on labelled CSV files.
+    Eval(score::EvalArgs),
+    /// Score texts (arguments, or stdin lines) as JSON lines.
+    Predict(score::PredictArgs),
+    /// Show a model file's metadata.
+    Info(score::InfoArgs),
+    /// Balance report and class weights of CSV files.
+    Stats(data::StatsArgs),
+    /// Split CSV files into train/val/test files.
+    Split(data::SplitArgs),
+    /// Write the built-in demo corpus.
+    Corpus(data::CorpusArgs),
     /// Print the version.
     Version,
     /// The local model registry: add, list, show, promote, rollback, remove, verify.
@@ -53,7 +73,15 @@ where
             return code;
         }
     };
-    let result = match cli.command {
+    let result = match &cli.command {
+        Command::Quickstart(a) => train::quickstart(a),
+        Command::Train(a) => train::train(a),
+        Command::Eval(a) => score::eval(a),
+        Command::Predict(a) => score::predict(a),
+        Command::Info(a) => score::info(a),
+        Command::Stats(a) => data::stats(a),
+        Command::Split(a) => data::split(a),
+        Command::Corpus(a) => data::corpus(a),
         Command::Version => {
             println!("l2 {}", crate::VERSION);
             Ok(())

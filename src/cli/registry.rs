@@ -76,9 +76,9 @@ fn line(e: &Entry) -> String {
 }
 
 /// Run `l2 registry`.
-pub fn run(args: RegistryArgs) -> Result<()> {
+pub fn run(args: &RegistryArgs) -> Result<()> {
     let reg = Registry::from_arg_or_env(args.registry.as_deref())?;
-    match args.command {
+    match &args.command {
         RegistryCommand::Add { model, note } => {
             let e = reg.add(&model, &note)?;
             if args.json {

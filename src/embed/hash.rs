@@ -6,8 +6,9 @@
 //! 2. Character n-grams for n in `char_ngrams.0..=char_ngrams.1` over the normalized characters padded
 //!    with one space on each side; word n-grams for n in `word_ngrams.0..=word_ngrams.1` over words
 //!    (maximal runs of alphanumeric characters or `_`).
-//! 3. Each n-gram is hashed with 64-bit FNV-1a over its characters' Unicode scalar values (little-endian
-//!    u32 each), seeded per feature kind and n, then finished with the SplitMix64 mixer. The bucket is
+//! 3. Each n-gram is hashed FNV-1a style, one step per character over its Unicode scalar value
+//!    (`h = (h ^ c) * 0x100000001b3`, 64-bit), seeded per feature kind, then finished with the SplitMix64
+//!    mixer of `h ^ n`. The bucket is
 //!    `(m * dims) >> 64` (high bits of `m`), the sign is `+1` when bit 0 of `m` is 0, else `-1`.
 //! 4. Each bucket accumulates `sign * weight` (`char_weight` or `word_weight`); then every bucket value
 //!    `v` becomes `sign(v) * ln(1 + |v|)` (sublinear term frequency), and the vector is L2-normalized
@@ -95,11 +96,21 @@ const WORD_SEED: u64 = 0xc2b2_ae3d_27d4_eb4f;
 
 #[inline(always)]
 fn fnv_step(h: u64, c: char) -> u64 {
-    let mut h = h;
-    for b in (c as u32).to_le_bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
-    }
-    h
+    (h ^ u64::from(c as u32)).wrapping_mul(FNV_PRIME)
+}
+
+/// `ln(1 + k)` for small whole `k`: bucket values are sums of whole weights in the default spec, and
+/// the table holds exactly what `ln_1p` returns, so results do not change.
+fn ln1p_table() -> &'static [f32; 64] {
+    static TABLE: std::sync::OnceLock<[f32; 64]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| std::array::from_fn(|k| (k as f32).ln_1p()))
+}
+
+#[inline(always)]
+fn sublinear(v: f32, table: &[f32; 64]) -> f32 {
+    let a = v.abs();
+    let l = if a < 64.0 && a == a.trunc() { table[a as usize] } else { a.ln_1p() };
+    l.copysign(v)
 }
 
 #[inline(always)]
@@ -133,17 +144,17 @@ impl HashEmbedder {
         };
 
         let (cmin, cmax) = self.spec.char_ngrams;
-        if cmax > 0 && !chars.is_empty() {
-            // Padded sequence is " " + chars + " ", walked without materialising it.
-            let padded_len = chars.len() + 2;
-            let at = |i: usize| if i == 0 || i == padded_len - 1 { ' ' } else { chars[i - 1] };
+        // `chars` is " " + normalized text + " " (the padding char n-grams need); words ignore the spaces.
+        if cmax > 0 && chars.len() > 2 {
             let w = self.spec.char_weight;
-            for start in 0..padded_len {
+            let cmin = cmin.max(1);
+            for start in 0..chars.len() {
+                let gram = &chars[start..(start + cmax).min(chars.len())];
                 let mut h = FNV_OFFSET ^ CHAR_SEED;
-                for n in 1..=cmax.min(padded_len - start) {
-                    h = fnv_step(h, at(start + n - 1));
-                    if n >= cmin.max(1) {
-                        emit(mix(h ^ n as u64), w);
+                for (i, &c) in gram.iter().enumerate() {
+                    h = fnv_step(h, c);
+                    if i + 1 >= cmin {
+                        emit(mix(h ^ (i + 1) as u64), w);
                     }
                 }
             }
@@ -157,7 +168,7 @@ impl HashEmbedder {
             let mut words = 0usize;
             let mut h = FNV_OFFSET ^ WORD_SEED;
             let mut in_word = false;
-            for &c in chars.iter().chain(std::iter::once(&' ')) {
+            for &c in chars.iter() {
                 if c.is_alphanumeric() || c == '_' {
                     h = fnv_step(h, c);
                     in_word = true;
@@ -179,10 +190,11 @@ impl HashEmbedder {
             }
         }
 
+        let table = ln1p_table();
         let mut norm2 = 0.0f32;
         for v in out.iter_mut() {
             if *v != 0.0 {
-                *v = v.signum() * v.abs().ln_1p();
+                *v = sublinear(*v, table);
                 norm2 += *v * *v;
             }
         }
@@ -193,24 +205,39 @@ impl HashEmbedder {
     }
 }
 
+/// Normalize into `chars` as `" " + text + " "` (see the module docs); an empty text gives `"  "`.
 fn normalize_into(text: &str, lowercase: bool, chars: &mut Vec<char>) {
     chars.clear();
+    chars.push(' ');
     let mut pending_space = false;
     for c in text.chars() {
+        if c.is_ascii() {
+            if c.is_ascii_whitespace() {
+                pending_space = chars.len() > 1;
+                continue;
+            }
+            if pending_space {
+                chars.push(' ');
+                pending_space = false;
+            }
+            chars.push(if lowercase { c.to_ascii_lowercase() } else { c });
+            continue;
+        }
         if c.is_whitespace() {
-            pending_space = !chars.is_empty();
+            pending_space = chars.len() > 1;
             continue;
         }
         if pending_space {
             chars.push(' ');
             pending_space = false;
         }
-        if lowercase && !c.is_lowercase() {
+        if lowercase {
             chars.extend(c.to_lowercase());
         } else {
             chars.push(c);
         }
     }
+    chars.push(' ');
 }
 
 impl Embedder for HashEmbedder {

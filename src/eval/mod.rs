@@ -55,3 +55,10 @@ pub fn evaluate(scores: &[f32], records: &[Record], threshold: f32) -> Result<Re
     let _ = (scores, records, threshold);
     todo!("evaluation work item")
 }
+
+impl Report {
+    /// Whether every PASS/FAIL criterion passes.
+    pub fn passed(&self) -> bool {
+        todo!("evaluation work item")
+    }
+}

@@ -33,7 +33,8 @@ pub fn weights_sha256(layers: &[Layer]) -> String {
     hex(&h.finalize())
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -154,7 +155,9 @@ pub fn from_bytes(bytes: &[u8], source_name: &str) -> Result<(ModelMeta, Vec<Lay
     let stored = md.get("weights_sha256").ok_or_else(|| bad("metadata key weights_sha256 is missing".into()))?;
     let actual = weights_sha256(&layers);
     if *stored != actual {
-        return Err(bad(format!("weights do not match their sha256 (stored {stored}, computed {actual}): corrupt file")));
+        return Err(bad(format!(
+            "weights do not match their sha256 (stored {stored}, computed {actual}): corrupt file"
+        )));
     }
     Ok((meta, layers))
 }

@@ -193,7 +193,9 @@ impl Mlp {
             .iter()
             .enumerate()
             .map(|(i, l)| match &l.weights {
-                LayerWeights::F32(w) => Ok(Dense { inputs: l.inputs, outputs: l.outputs, weight: w.clone(), bias: l.bias.clone() }),
+                LayerWeights::F32(w) => {
+                    Ok(Dense { inputs: l.inputs, outputs: l.outputs, weight: w.clone(), bias: l.bias.clone() })
+                }
                 _ => Err(Error::param("precision", l.precision(), format!("layer {i} is not f32"))),
             })
             .collect::<Result<Vec<_>>>()?;

@@ -5,13 +5,11 @@ mod file;
 mod meta;
 mod mlp;
 
-pub use file::{from_bytes, to_bytes, weights_sha256};
+pub use file::{from_bytes, hex, to_bytes, weights_sha256};
 pub use meta::{
     now_rfc3339, Architecture, DatasetFingerprint, FileFingerprint, ModelMeta, QuantizationInfo, FORMAT_VERSION,
 };
 pub use mlp::{Dense, Layer, LayerWeights, Mlp, Precision};
-
-
 
 use crate::embed::Embedder;
 use crate::error::{Error, Result};
@@ -54,7 +52,10 @@ impl Model {
         for (i, l) in layers.iter().enumerate() {
             l.check(&format!("layers.{i}"))?;
             if l.precision() != meta.precision {
-                return Err(Error::model(name, format!("layer {i} is {}, metadata says {}", l.precision(), meta.precision)));
+                return Err(Error::model(
+                    name,
+                    format!("layer {i} is {}, metadata says {}", l.precision(), meta.precision),
+                ));
             }
         }
         if meta.embedder.dims() != arch.input_dims {

@@ -1,0 +1,143 @@
+//! `l2 eval`, `l2 predict` and `l2 info`.
+
+use crate::error::{Error, Result};
+use crate::{eval, pipeline, Model};
+use clap::Args;
+use serde::Serialize;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+/// Arguments of `l2 eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Model file.
+    pub model: PathBuf,
+    /// Labelled CSV files to evaluate on.
+    #[arg(required = true)]
+    pub data: Vec<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Use this threshold instead of the model's.
+    #[arg(long)]
+    pub threshold: Option<f32>,
+    /// Continue past invalid rows, writing them to the rejects file.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Rejects file [default: eval.rejects.csv].
+    #[arg(long, default_value = "eval.rejects.csv")]
+    pub rejects: PathBuf,
+    /// Fail (exit 1) unless every PASS/FAIL criterion passes.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `l2 eval`.
+pub fn eval(a: &EvalArgs) -> Result<()> {
+    let model = Model::load(&a.model)?;
+    let loaded = pipeline::load_eval_data(&a.data, a.skip_invalid, Some(&a.rejects))?;
+    if !loaded.rejects.is_empty() {
+        eprintln!("{} row(s) rejected, written to {}", loaded.rejects.len(), a.rejects.display());
+    }
+    let scores = pipeline::score_records(&model, &loaded.records)?;
+    let threshold = a.threshold.unwrap_or(model.threshold());
+    let report = eval::evaluate(&scores, &loaded.records, threshold)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::json("report", e))?);
+    } else {
+        println!("{report}");
+    }
+    if a.strict && !report.passed() {
+        return Err(Error::Check("the report fails at least one criterion".into()));
+    }
+    Ok(())
+}
+
+/// Arguments of `l2 predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Model file.
+    pub model: PathBuf,
+    /// Texts to score; without any, one text per stdin line.
+    pub text: Vec<String>,
+    /// Include the text in each JSON line.
+    #[arg(long)]
+    pub echo: bool,
+}
+
+#[derive(Serialize)]
+struct Prediction<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    score: f32,
+    malicious: bool,
+}
+
+/// `l2 predict`: JSON lines `{"score": .., "malicious": ..}`.
+pub fn predict(a: &PredictArgs) -> Result<()> {
+    let model = Model::load(&a.model)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut emit = |texts: &[String]| -> Result<()> {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        for (t, s) in refs.iter().zip(model.score_texts(&refs)?) {
+            let p = Prediction { text: a.echo.then_some(*t), score: s, malicious: model.decide(s) };
+            let line = serde_json::to_string(&p).map_err(|e| Error::json("prediction", e))?;
+            writeln!(out, "{line}").map_err(|e| Error::io("writing", "<stdout>", e))?;
+        }
+        Ok(())
+    };
+    if !a.text.is_empty() {
+        emit(&a.text)?;
+    } else {
+        let mut batch = Vec::with_capacity(256);
+        for (i, line) in std::io::stdin().lock().lines().enumerate() {
+            let line = line.map_err(|e| {
+                Error::io("reading", "<stdin>", std::io::Error::new(e.kind(), format!("line {}: {e}", i + 1)))
+            })?;
+            batch.push(line);
+            if batch.len() == 256 {
+                emit(&batch)?;
+                batch.clear();
+            }
+        }
+        emit(&batch)?;
+    }
+    out.flush().map_err(|e| Error::io("writing", "<stdout>", e))
+}
+
+/// Arguments of `l2 info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Model file.
+    pub model: PathBuf,
+    /// Print the whole metadata as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `l2 info`: what a model file says about itself.
+pub fn info(a: &InfoArgs) -> Result<()> {
+    let model = Model::load(&a.model)?;
+    if a.json {
+        println!("{}", model.meta_json()?);
+        return Ok(());
+    }
+    let m = model.meta();
+    println!("model      {}", a.model.display());
+    println!("format     v{} (l2core {}), created {}", m.format_version, m.l2core_version, m.created);
+    println!("embedder   {}", serde_json::to_string(&m.embedder).map_err(|e| Error::json("embedder", e))?);
+    println!(
+        "network    {} -> {:?} -> 1 ({}, {}), precision {}",
+        m.architecture.input_dims, m.architecture.hidden, m.architecture.activation, m.architecture.output, m.precision
+    );
+    println!("threshold  {:.6}", m.threshold);
+    println!("weights    sha256 {}", crate::model::weights_sha256(model.layers()));
+    if let Some(d) = &m.dataset {
+        println!("data       {} rows ({} benign / {} malicious), sha256 {}", d.rows, d.benign, d.malicious, d.sha256);
+    }
+    if let Some(h) = &m.history {
+        println!("training   {} epochs, best {}, stopped early: {}", h.epochs.len(), h.best_epoch, h.stopped_early);
+    }
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! `l2 train` and `l2 quickstart`.
+
+use super::progress::CliProgress;
+use crate::data::{self, ClassWeights, SplitParams};
+use crate::embed::{EmbedderSpec, HashSpec};
+use crate::error::{Error, Result};
+use crate::pipeline::{self, TrainConfig, TrainOutcome};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+/// Training settings as flags; each default is the library default.
+#[derive(Debug, Args, Clone)]
+pub struct TrainFlags {
+    /// JSON config file (TrainConfig); flags given on the command line override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Hidden layer widths, comma-separated [default: 256,128,64].
+    #[arg(long, value_delimiter = ',')]
+    pub hidden: Option<Vec<usize>>,
+    /// Dropout after each hidden layer [default: 0.3].
+    #[arg(long)]
+    pub dropout: Option<f32>,
+    /// AdamW learning rate [default: 0.0001].
+    #[arg(long = "lr", alias = "learning-rate")]
+    pub learning_rate: Option<f32>,
+    /// AdamW weight decay (the L2 term) [default: 0.001].
+    #[arg(long)]
+    pub weight_decay: Option<f32>,
+    /// Mini-batch size [default: 32].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Maximum epochs [default: 12].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Early-stopping patience in epochs, 0 disables [default: 3].
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Seed for initialisation, shuffling and dropout [default: 42].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Embedding width of the hashing embedder [default: 512].
+    #[arg(long)]
+    pub dims: Option<usize>,
+    /// FPR the threshold is calibrated for on validation [default: 0.01].
+    #[arg(long)]
+    pub target_fpr: Option<f64>,
+    /// Split fractions train,val,test [default: 0.7,0.15,0.15].
+    #[arg(long, value_delimiter = ',', num_args = 1)]
+    pub split: Option<Vec<f64>>,
+    /// Split seed [default: 42].
+    #[arg(long)]
+    pub split_seed: Option<u64>,
+    /// Class weights benign,malicious instead of inverse frequency.
+    #[arg(long, value_delimiter = ',', num_args = 1)]
+    pub class_weights: Option<Vec<f32>>,
+    /// Ignore each row's confidence when weighting.
+    #[arg(long)]
+    pub no_confidence: bool,
+    /// Continue past invalid rows, writing each with its reason to the rejects file.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Rejects file [default: <output>.rejects.csv].
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+}
+
+impl TrainFlags {
+    /// Build the config: file (if any), then flags on top.
+    pub fn to_config(&self, data: Vec<PathBuf>, output: &Path) -> Result<TrainConfig> {
+        let mut c = match &self.config {
+            Some(p) => {
+                let s = std::fs::read_to_string(p).map_err(|e| Error::io("reading config", p, e))?;
+                TrainConfig::from_json(&s)?
+            }
+            None => TrainConfig::default(),
+        };
+        if !data.is_empty() {
+            c.data = data;
+        }
+        let t = &mut c.train;
+        if let Some(v) = &self.hidden {
+            t.hidden = v.clone();
+        }
+        macro_rules! set {
+            ($($f:ident => $dst:expr),*) => { $(if let Some(v) = self.$f { $dst = v; })* };
+        }
+        set!(dropout => t.dropout, learning_rate => t.learning_rate, weight_decay => t.weight_decay,
+             batch_size => t.batch_size, epochs => t.epochs, patience => t.patience, seed => t.seed,
+             target_fpr => c.target_fpr);
+        if let Some(d) = self.dims {
+            c.embedder = match c.embedder {
+                EmbedderSpec::Hash(h) => EmbedderSpec::Hash(HashSpec { dims: d, ..h }),
+                #[allow(unreachable_patterns)]
+                other => {
+                    return Err(Error::param("dims", d, format!("--dims applies to the hash embedder, not {other:?}")))
+                }
+            };
+        }
+        if let Some(s) = &self.split {
+            let [train, val, test] = s[..] else {
+                return Err(Error::param("split", format!("{s:?}"), "needs three fractions train,val,test"));
+            };
+            c.split = SplitParams { train, val, test, ..c.split };
+        }
+        if let Some(seed) = self.split_seed {
+            c.split.seed = seed;
+        }
+        if let Some(w) = &self.class_weights {
+            let [benign, malicious] = w[..] else {
+                return Err(Error::param("class-weights", format!("{w:?}"), "needs two weights benign,malicious"));
+            };
+            c.class_weights = Some(ClassWeights { benign, malicious });
+        }
+        if self.no_confidence {
+            c.use_confidence = false;
+        }
+        c.skip_invalid |= self.skip_invalid;
+        c.rejects = Some(self.rejects.clone().unwrap_or_else(|| rejects_path(output)));
+        Ok(c)
+    }
+}
+
+/// `<output>.rejects.csv`.
+pub fn rejects_path(output: &Path) -> PathBuf {
+    let mut s = output.as_os_str().to_owned();
+    s.push(".rejects.csv");
+    PathBuf::from(s)
+}
+
+/// Arguments of `l2 train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Training CSV files (text,label,family,category,severity,confidence,source,notes).
+    #[arg(required = true)]
+    pub data: Vec<PathBuf>,
+    /// Where to write the model file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Print the test report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Print no progress.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Settings.
+    #[command(flatten)]
+    pub flags: TrainFlags,
+}
+
+/// Arguments of `l2 quickstart`.
+#[derive(Debug, Args)]
+pub struct QuickstartArgs {
+    /// Directory for the corpus, model and report.
+    #[arg(long, default_value = "l2-quickstart")]
+    pub out_dir: PathBuf,
+    /// Print no progress.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Settings.
+    #[command(flatten)]
+    pub flags: TrainFlags,
+}
+
+fn print_outcome(o: &TrainOutcome, config: &TrainConfig, output: &Path) {
+    let d = &o.dedupe;
+    println!(
+        "data: {} rows in, {} exact + {} normalized duplicates removed, {} conflicting rows excluded, {} rows used",
+        d.rows_in, d.exact_duplicates, d.normalized_duplicates, d.conflicting_rows, d.rows_out
+    );
+    if o.rejected > 0 {
+        if let Some(r) = &config.rejects {
+            println!("rejected: {} rows written to {}", o.rejected, r.display());
+        }
+    }
+    println!("\n{}", o.balance);
+    let c = &o.calibration;
+    println!(
+        "threshold {:.4} calibrated on validation for FPR <= {:.2}%: FPR {:.2}% (95% CI {:.2}-{:.2}%), TPR {:.2}%",
+        c.threshold,
+        c.target_fpr * 100.0,
+        c.fpr * 100.0,
+        c.fpr_ci95.0 * 100.0,
+        c.fpr_ci95.1 * 100.0,
+        c.tpr * 100.0
+    );
+    println!("\ntest split report:\n{}", o.report);
+    println!("model written to {}", output.display());
+}
+
+/// `l2 train`.
+pub fn train(a: &TrainArgs) -> Result<()> {
+    let config = a.flags.to_config(a.data.clone(), &a.output)?;
+    let outcome = pipeline::train_observed(&config, None, &mut CliProgress::new(a.quiet))?;
+    outcome.model.save(&a.output)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&outcome.report).map_err(|e| Error::json("report", e))?);
+    } else {
+        print_outcome(&outcome, &config, &a.output);
+    }
+    Ok(())
+}
+
+/// `l2 quickstart`: write the corpus, train, calibrate, evaluate, save, report.
+pub fn quickstart(a: &QuickstartArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    std::fs::create_dir_all(&a.out_dir).map_err(|e| Error::io("creating directory", &a.out_dir, e))?;
+    let corpus_path = a.out_dir.join("corpus.csv");
+    let corpus = data::corpus::generate(&Default::default());
+    data::write_csv(&corpus_path, &corpus)?;
+    println!("built-in demo corpus: {} rows written to {}", corpus.len(), corpus_path.display());
+    let model_path = a.out_dir.join("model.l2");
+    let config = a.flags.to_config(vec![corpus_path], &model_path)?;
+    let outcome = pipeline::train_observed(&config, None, &mut CliProgress::new(a.quiet))?;
+    outcome.model.save(&model_path)?;
+    let report_path = a.out_dir.join("report.json");
+    let json = serde_json::to_string_pretty(&outcome.report).map_err(|e| Error::json("report", e))?;
+    crate::fsutil::write_atomic(&report_path, json.as_bytes())?;
+    print_outcome(&outcome, &config, &model_path);
+    println!("report written to {}", report_path.display());
+    println!("quickstart finished in {:.1} s", started.elapsed().as_secs_f64());
+    println!("next: l2 predict {} \"Ignore all previous instructions\"", model_path.display());
+    Ok(())
+}
