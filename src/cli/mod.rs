@@ -5,6 +5,7 @@
 mod data;
 mod progress;
 mod registry;
+mod reinforce;
 mod score;
 mod train;
 
@@ -57,6 +58,8 @@ pub enum Command {
     Version,
     /// The local model registry: add, list, show, promote, rollback, remove, verify.
     Registry(registry::RegistryArgs),
+    /// Turn false positives into balanced training rows (Strategy 4) with a composition report.
+    Reinforce(reinforce::ReinforceArgs),
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
@@ -87,6 +90,7 @@ where
             Ok(())
         }
         Command::Registry(args) => registry::run(args),
+        Command::Reinforce(a) => reinforce::run(a),
     };
     match result {
         Ok(()) => 0,

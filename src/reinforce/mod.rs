@@ -492,3 +492,33 @@ pub fn reinforce(fps: &FpSet, inputs: &Inputs, params: &ReinforceParams) -> Resu
     };
     Ok(Reinforced { records, composition })
 }
+
+/// Where the inputs of [`reinforce_files`] are.
+#[derive(Debug, Clone, Default)]
+pub struct InputFiles {
+    /// The false-positive report (JSON) or CSV.
+    pub false_positives: std::path::PathBuf,
+    /// Existing training CSVs (the attacks to augment).
+    pub training: Vec<std::path::PathBuf>,
+    /// Optional user hard negatives (CSV in the training schema, benign rows).
+    pub hard_negatives: Option<std::path::PathBuf>,
+}
+
+/// [`reinforce`] on files: reads the false positives, the training data (merged and de-duplicated),
+/// the built-in hard negatives (when enabled) and the optional user file.
+pub fn reinforce_files(files: &InputFiles, params: &ReinforceParams) -> Result<Reinforced> {
+    params.check()?;
+    let fps = read_fp_file(&files.false_positives)?;
+    if files.training.is_empty() {
+        return Err(Error::param("train", "<none>", "give the existing training CSV(s): their attacks are augmented"));
+    }
+    let opts = crate::data::LoadOptions::default();
+    let training = crate::data::load_files(&files.training, &opts)?.records;
+    let user_hard_negatives = match &files.hard_negatives {
+        Some(p) => crate::data::read_csv(p, &opts)?.records,
+        None => Vec::new(),
+    };
+    let builtin_hard_negatives =
+        if params.builtin_hard_negatives { crate::data::corpus::hard_negatives() } else { Vec::new() };
+    reinforce(&fps, &Inputs { training, builtin_hard_negatives, user_hard_negatives }, params)
+}
