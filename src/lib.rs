@@ -8,6 +8,7 @@ pub mod embed;
 pub mod error;
 pub mod eval;
 pub mod fsutil;
+pub mod gate;
 pub mod infer;
 pub mod model;
 pub mod pipeline;

@@ -141,7 +141,7 @@ fn crash_between_temp_write_and_rename_leaves_the_registry_consistent() {
     }
     // The index crash happened after the model file landed: an orphan, reported, not used.
     let report = reg.verify().unwrap();
-    assert_eq!(report.orphans, vec!["models/v2.safetensors".to_string()]);
+    assert_eq!(report.orphans, vec!["models/v2.l2".to_string()]);
     // The registry keeps working, and the next add reuses the orphan's slot cleanly.
     let e = reg.add(&model_file(tmp.path(), 3), "after crash").unwrap();
     assert_eq!(e.version, 2);

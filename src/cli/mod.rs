@@ -3,9 +3,11 @@
 //! 2 usage error; 3 invalid input data or settings; 4 I/O error or missing resource; 5 internal error.
 
 mod data;
+mod gate;
 mod progress;
 mod registry;
 mod reinforce;
+mod retrain;
 mod score;
 mod train;
 
@@ -60,6 +62,10 @@ pub enum Command {
     Registry(registry::RegistryArgs),
     /// Turn false positives into balanced training rows (Strategy 4) with a composition report.
     Reinforce(reinforce::ReinforceArgs),
+    /// Release gate: candidate vs baseline on the seed's criteria; exit 0 only on PASS.
+    Gate(gate::GateArgs),
+    /// The loop: reinforce, merge, train, gate against production, register (promote only on PASS).
+    Retrain(Box<retrain::RetrainArgs>),
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
@@ -91,6 +97,8 @@ where
         }
         Command::Registry(args) => registry::run(args),
         Command::Reinforce(a) => reinforce::run(a),
+        Command::Gate(a) => gate::run(a),
+        Command::Retrain(a) => retrain::run(a),
     };
     match result {
         Ok(()) => 0,

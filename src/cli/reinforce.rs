@@ -27,8 +27,8 @@ pub struct ReinforceFlags {
     #[arg(long)]
     pub no_originals: bool,
     /// Seed [default: 42].
-    #[arg(long = "reinforce-seed")]
-    pub seed: Option<u64>,
+    #[arg(long)]
+    pub reinforce_seed: Option<u64>,
 }
 
 impl ReinforceFlags {
@@ -44,7 +44,7 @@ impl ReinforceFlags {
         if let Some(v) = self.target_benign_share {
             p.target_benign_share = v;
         }
-        if let Some(v) = self.seed {
+        if let Some(v) = self.reinforce_seed {
             p.seed = v;
         }
         p.builtin_hard_negatives = !self.no_builtin_hard_negatives;

@@ -4,7 +4,7 @@
 //! Layout of a registry directory:
 //! ```text
 //! registry.json          the index: {"format", "checksum", "index": {...}}; checksum = sha256 of the index JSON
-//! models/v1.safetensors  the model files, copied in by `add`
+//! models/v1.l2           the model files, copied in by `add`
 //! .lock                  the lock file (flock): writers hold it exclusively, readers shared
 //! ```
 //! Safety rules:
@@ -424,7 +424,7 @@ impl Registry {
         let _lock = self.lock(true)?;
         let mut index = self.load()?;
         let version = index.next_version.max(index.entries.iter().map(|e| e.version + 1).max().unwrap_or(1));
-        let file = format!("{MODELS_DIR}/v{version}.safetensors");
+        let file = format!("{MODELS_DIR}/v{version}.l2");
         // Model first, index last: a crash in between leaves an unreferenced file, never a dangling entry.
         write_atomic(&self.dir.join(&file), &bytes, self.fault, false)?;
         let entry = Entry {
