@@ -94,7 +94,11 @@ pub fn load_baseline(spec: &str, registry: Option<&Path>) -> Result<(String, Mod
         return Ok((spec.to_string(), Model::load(p)?, p.to_path_buf()));
     }
     let reg = Registry::from_arg_or_env(registry).map_err(|_| {
-        Error::param("baseline", spec, "is neither a model file nor, without --registry or L2_REGISTRY, a registry version")
+        Error::param(
+            "baseline",
+            spec,
+            "is neither a model file nor, without --registry or L2_REGISTRY, a registry version",
+        )
     })?;
     let (entry, model) = reg.load_model(spec)?;
     let path = reg.dir().join(&entry.file);
@@ -107,7 +111,11 @@ pub fn hard_negatives(builtin: bool, user: Option<&Path>) -> Result<Vec<Record>>
     if let Some(p) = user {
         let rows = data::read_csv(p, &Default::default())?.records;
         if let Some(m) = rows.iter().find(|r| r.label == 1) {
-            return Err(Error::InvalidData(format!("{}:{}: hard negatives must be benign", p.display(), m.origin.line)));
+            return Err(Error::InvalidData(format!(
+                "{}:{}: hard negatives must be benign",
+                p.display(),
+                m.origin.line
+            )));
         }
         out.extend(rows);
     }

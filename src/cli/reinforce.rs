@@ -80,8 +80,11 @@ pub struct ReinforceArgs {
 /// `l2 reinforce`.
 pub fn run(a: &ReinforceArgs) -> Result<()> {
     let params = a.flags.to_params()?;
-    let files =
-        InputFiles { false_positives: a.fp.clone(), training: a.train.clone(), hard_negatives: a.flags.hard_negatives.clone() };
+    let files = InputFiles {
+        false_positives: a.fp.clone(),
+        training: a.train.clone(),
+        hard_negatives: a.flags.hard_negatives.clone(),
+    };
     let out = reinforce_files(&files, &params)?;
     crate::data::write_csv(&a.output, &out.records)?;
     let json = out.composition.to_json()?;

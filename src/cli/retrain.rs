@@ -60,8 +60,11 @@ pub fn run(a: &RetrainArgs) -> Result<()> {
     let (bname, baseline, bpath) = load_baseline(&a.baseline, a.registry.as_deref())?;
 
     println!("== 1. reinforce");
-    let files =
-        InputFiles { false_positives: a.fp.clone(), training: a.train.clone(), hard_negatives: a.reinforce.hard_negatives.clone() };
+    let files = InputFiles {
+        false_positives: a.fp.clone(),
+        training: a.train.clone(),
+        hard_negatives: a.reinforce.hard_negatives.clone(),
+    };
     let reinforced = reinforce_files(&files, &params)?;
     let reinforced_csv = a.out_dir.join("reinforced.csv");
     crate::data::write_csv(&reinforced_csv, &reinforced.records)?;
@@ -81,7 +84,11 @@ pub fn run(a: &RetrainArgs) -> Result<()> {
     let test = pipeline::load_eval_data(&a.test, false, None)?.records;
     let hard = hard_negatives(!a.reinforce.no_builtin_hard_negatives, a.reinforce.hard_negatives.as_deref())?;
     let report = gate_and_report(
-        &Contender { name: candidate_path.display().to_string(), model: &outcome.model, path: Some(candidate_path.clone()) },
+        &Contender {
+            name: candidate_path.display().to_string(),
+            model: &outcome.model,
+            path: Some(candidate_path.clone()),
+        },
         &Contender { name: bname, model: &baseline, path: Some(bpath) },
         &test,
         &hard,
@@ -91,7 +98,8 @@ pub fn run(a: &RetrainArgs) -> Result<()> {
     )?;
 
     println!("== 4. register");
-    let failed: Vec<&str> = report.criteria.iter().filter(|c| c.status == Status::Fail).map(|c| c.name.as_str()).collect();
+    let failed: Vec<&str> =
+        report.criteria.iter().filter(|c| c.status == Status::Fail).map(|c| c.name.as_str()).collect();
     match &registry {
         None => println!("dry run: not registered"),
         Some(reg) => {

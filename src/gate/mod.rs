@@ -124,7 +124,7 @@ pub enum Status {
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Status::Pass => "PASS",
             Status::Fail => "FAIL",
             Status::Skipped => "SKIPPED",
@@ -241,17 +241,32 @@ impl fmt::Display for GateReport {
         writeln!(f, "Release gate: {}", self.verdict())?;
         writeln!(f, "  baseline   {}", self.baseline.name)?;
         writeln!(f, "  candidate  {}", self.candidate.name)?;
-        writeln!(f, "  test rows {}, hard negatives {}, simulation {} ({})", self.test_rows, self.hard_negatives, self.sim_prompts, self.sim_source)?;
+        writeln!(
+            f,
+            "  test rows {}, hard negatives {}, simulation {} ({})",
+            self.test_rows, self.hard_negatives, self.sim_prompts, self.sim_source
+        )?;
         writeln!(f, "  {:<22} {:>10} {:>10} {:>9}", "metric", "baseline", "candidate", "change")?;
         for r in &self.comparison {
-            writeln!(f, "  {:<22} {:>10.4} {:>10.4} {:>9}", r.metric, r.baseline, r.candidate, fmt_change(r.change_pct))?;
+            writeln!(
+                f,
+                "  {:<22} {:>10.4} {:>10.4} {:>9}",
+                r.metric,
+                r.baseline,
+                r.candidate,
+                fmt_change(r.change_pct)
+            )?;
         }
         writeln!(f, "  criteria:")?;
         for c in &self.criteria {
             writeln!(f, "    [{:<7}] {:<22} {} (need {})", c.status, c.name, c.measured, c.requirement)?;
         }
         if !self.candidate.hard_negative_failures.is_empty() {
-            writeln!(f, "  hard negatives the candidate flags (first {}):", self.candidate.hard_negative_failures.len())?;
+            writeln!(
+                f,
+                "  hard negatives the candidate flags (first {}):",
+                self.candidate.hard_negative_failures.len()
+            )?;
             for t in &self.candidate.hard_negative_failures {
                 writeln!(f, "    - {t}")?;
             }
@@ -282,13 +297,20 @@ struct Scored {
     hist: (Vec<usize>, Vec<usize>),
 }
 
-fn score_side(c: &Contender<'_>, test: &[Record], hard: &[Record], sim: &SimSet, params: &GateParams) -> Result<Scored> {
+fn score_side(
+    c: &Contender<'_>,
+    test: &[Record],
+    hard: &[Record],
+    sim: &SimSet,
+    params: &GateParams,
+) -> Result<Scored> {
     let labels: Vec<u8> = test.iter().map(|r| r.label).collect();
     let scores = crate::pipeline::score_records(c.model, test)?;
     let threshold = c.model.threshold();
     let metrics = Metrics::compute(&scores, &labels, threshold);
     let hard_scores = crate::pipeline::score_records(c.model, hard)?;
-    let failures: Vec<&Record> = hard.iter().zip(&hard_scores).filter(|(_, &s)| s >= threshold).map(|(r, _)| r).collect();
+    let failures: Vec<&Record> =
+        hard.iter().zip(&hard_scores).filter(|(_, &s)| s >= threshold).map(|(r, _)| r).collect();
     let sim_refs: Vec<&str> = sim.prompts.iter().map(String::as_str).collect();
     let mut sim_scores = Vec::with_capacity(sim_refs.len());
     for chunk in sim_refs.chunks(4096) {

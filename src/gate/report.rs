@@ -122,7 +122,8 @@ pub fn markdown(r: &GateReport) -> String {
     for c in &r.criteria {
         let _ = writeln!(s, "| {} | {} | {} | **{}** |", c.name, c.requirement, c.measured, c.status);
     }
-    let _ = writeln!(s, "\n## Baseline vs candidate\n\n| metric | baseline | candidate | change |\n|---|---:|---:|---:|");
+    let _ =
+        writeln!(s, "\n## Baseline vs candidate\n\n| metric | baseline | candidate | change |\n|---|---:|---:|---:|");
     for row in &r.comparison {
         let change = row.change_pct.map_or("n/a".to_string(), |c| format!("{c:+.1}%"));
         let _ = writeln!(s, "| {} | {:.4} | {:.4} | {} |", row.metric, row.baseline, row.candidate, change);
@@ -130,7 +131,11 @@ pub fn markdown(r: &GateReport) -> String {
     let _ = writeln!(s, "\n## Latency (one prompt: embed + network)\n\n| model | calls | mean ms | P50 ms | P95 ms | P99 ms |\n|---|---:|---:|---:|---:|---:|");
     for (name, side) in [("baseline", &r.baseline), ("candidate", &r.candidate)] {
         let l = &side.latency;
-        let _ = writeln!(s, "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} |", l.samples, l.mean_ms, l.p50_ms, l.p95_ms, l.p99_ms);
+        let _ = writeln!(
+            s,
+            "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            l.samples, l.mean_ms, l.p50_ms, l.p95_ms, l.p99_ms
+        );
     }
     if !r.candidate.hard_negative_failures.is_empty() {
         let _ = writeln!(s, "\n## Hard negatives the candidate flags\n");
