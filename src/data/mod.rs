@@ -4,9 +4,18 @@
 //! CONTRACT (skeleton): the signatures below are what the rest of the crate calls. Bodies are being
 //! written by the data work item.
 
+mod balance;
+mod csv_io;
+mod dedupe;
 mod record;
+mod split;
 
+pub use balance::{BENIGN_SHARE_HARMFUL, BENIGN_SHARE_OK};
+pub use dedupe::normalize_text;
 pub use record::{Origin, Record, Severity, BENIGN, COLUMNS, MALICIOUS};
+pub use split::{
+    group_keys, leakage_groups, skeleton_words, MIN_GROUPS_PER_FAMILY, SIGNATURE_MIN_DISTINCT, SIGNATURE_WORDS,
+};
 
 use crate::error::{Result, RowError};
 use serde::{Deserialize, Serialize};
@@ -58,33 +67,72 @@ pub struct Loaded {
 
 /// Read one CSV file in the training schema. Fails with [`crate::Error::InvalidRows`] listing the invalid
 /// rows unless `opts.skip_invalid`.
+///
+/// - Columns are found by header name (case-insensitive, trimmed); `text` and `label` are required (a
+///   missing one is [`crate::Error::InvalidData`] naming the file and the column), the other
+///   [`COLUMNS`] and `group` are optional with the defaults of [`Record`], and extra columns are ignored.
+/// - RFC 4180 quoting, fields spanning lines, UTF-8 with or without a BOM.
+/// - Each invalid row gives one [`RowError`] with the 1-based physical line where the record starts
+///   (header = line 1) and the field to blame: wrong field count, NUL byte or invalid UTF-8 in any field,
+///   empty (whitespace-only) `text`, `label` not 0/1, `severity` unknown, `confidence` not a number in
+///   [0, 1]. Empty optional fields take their defaults.
+/// - With `skip_invalid` every invalid row is returned in [`Loaded::rejects`]; otherwise the error lists
+///   them (the first 1000, with the exact total). [`Loaded::dedupe`] stays zero (no merging here).
 pub fn read_csv(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
-    let _ = (path, opts);
-    todo!("data work item")
+    csv_io::read_csv(path, opts)
+}
+
+/// [`read_csv`] on bytes already in memory; `file` names the input in errors and its stem is the
+/// default `source`.
+pub fn parse_csv(bytes: &[u8], file: &str, opts: &LoadOptions) -> Result<Loaded> {
+    let stem = Path::new(file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    csv_io::parse_bytes(bytes, file, &stem, opts)
 }
 
 /// Read several files, then merge and de-duplicate them (see [`dedupe`]).
+///
+/// Without `skip_invalid` the invalid rows of *all* files are collected before failing, so one run
+/// lists every problem. With it, [`Loaded::rejects`] holds the invalid rows followed by the label
+/// conflicts. An empty `paths` is an error.
 pub fn load_files(paths: &[PathBuf], opts: &LoadOptions) -> Result<Loaded> {
-    let _ = (paths, opts);
-    todo!("data work item")
+    if paths.is_empty() {
+        return Err(crate::Error::InvalidData("no input files given".to_string()));
+    }
+    let mut records = Vec::new();
+    let mut rejects = Vec::new();
+    let lenient = LoadOptions { skip_invalid: true };
+    for p in paths {
+        let loaded = read_csv(p, &lenient)?;
+        records.extend(loaded.records);
+        rejects.extend(loaded.rejects);
+    }
+    if !opts.skip_invalid && !rejects.is_empty() {
+        return Err(csv_io::rows_error(&rejects));
+    }
+    let (records, conflicts, stats) = dedupe(records);
+    rejects.extend(conflicts);
+    Ok(Loaded { records, rejects, dedupe: stats })
 }
 
 /// Remove exact and normalized duplicates and exclude texts with conflicting labels (to rejects).
+///
+/// Texts are compared by [`normalize_text`] (Unicode lowercase, whitespace runs collapsed). When the
+/// copies of one normalized text carry both labels, every copy is excluded and returned as a reject
+/// naming a copy with the other label (`file:line`). Otherwise the first occurrence is kept; later
+/// copies count as exact duplicates (byte-identical text) or normalized duplicates. Kept rows keep
+/// their input order. `rows_in = rows_out + exact + normalized + conflicting_rows`.
 pub fn dedupe(records: Vec<Record>) -> (Vec<Record>, Vec<Reject>, DedupeStats) {
-    let _ = records;
-    todo!("data work item")
+    dedupe::dedupe(records)
 }
 
 /// Write records in the canonical schema ([`COLUMNS`] plus `group` when any row has one).
 pub fn write_csv(path: &Path, records: &[Record]) -> Result<()> {
-    let _ = (path, records);
-    todo!("data work item")
+    csv_io::write_csv(path, records)
 }
 
 /// Write rejects as CSV `file,line,field,reason,text`.
 pub fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<()> {
-    let _ = (path, rejects);
-    todo!("data work item")
+    csv_io::write_rejects(path, rejects)
 }
 
 /// Inverse-frequency class weights `n / (2 * n_c)`.
@@ -98,8 +146,7 @@ pub struct ClassWeights {
 
 /// Class weights of `records`; an error when a class is absent.
 pub fn class_weights(records: &[Record]) -> Result<ClassWeights> {
-    let _ = records;
-    todo!("data work item")
+    balance::class_weights(records)
 }
 
 /// Balance report: counts and shares per label, family, category and source, with warnings.
@@ -126,16 +173,11 @@ pub struct BalanceReport {
 }
 
 impl BalanceReport {
-    /// Compute the report.
+    /// Compute the report. Warnings: no rows; a class missing; benign share above
+    /// [`BENIGN_SHARE_HARMFUL`] (flagged as harmful to attack detection), else outside [`BENIGN_SHARE_OK`].
+    /// Empty family / category / source values are counted as `(none)`.
     pub fn compute(records: &[Record]) -> BalanceReport {
-        let _ = records;
-        todo!("data work item")
-    }
-}
-
-impl std::fmt::Display for BalanceReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} rows", self.total)
+        balance::compute(records)
     }
 }
 
@@ -169,43 +211,31 @@ pub struct Split {
     pub test: Vec<Record>,
 }
 
-/// The leakage group of a row: its `group` column, else the documented rule.
+/// The leakage group of a row: its `group` column, else the documented rule: the first of
+/// [`group_keys`] (`all:` + the whole template skeleton for short texts, `head:` + the first
+/// [`SIGNATURE_WORDS`] skeleton words for long ones). [`split`] also joins rows through the other keys
+/// (the `tail:` of long texts), so rows sharing any key land together.
 pub fn group_key(record: &Record) -> String {
-    let _ = record;
-    todo!("data work item")
+    split::group_key(record)
 }
 
 /// Stratified (label, family where counts allow), seeded, group-preserving split.
+///
+/// Fractions must each be in [0, 1], sum to 1 and `train` must be > 0 (else
+/// [`crate::Error::InvalidParam`]); no rows is [`crate::Error::InvalidData`]. Rows are joined into
+/// [`leakage_groups`]; each group goes wholly to one split. Groups are stratified by majority label
+/// and family (families with fewer than [`MIN_GROUPS_PER_FAMILY`] groups pooled per label), shuffled
+/// with `seed`, and dealt to the split furthest below its share. The same rows in the same order and
+/// the same seed give the same split; each split keeps the input order of its rows.
 pub fn split(records: Vec<Record>, params: &SplitParams) -> Result<Split> {
-    let _ = (records, params);
-    todo!("data work item")
+    split::split(records, params)
 }
 
-/// The built-in generated corpus.
-pub mod corpus {
-    use super::Record;
-
-    /// Corpus generation settings.
-    #[derive(Debug, Clone, PartialEq)]
-    pub struct CorpusParams {
-        /// Seed (default 7).
-        pub seed: u64,
-    }
-
-    impl Default for CorpusParams {
-        fn default() -> Self {
-            CorpusParams { seed: 7 }
-        }
-    }
-
-    /// Generate the deterministic demo corpus (a few thousand rows).
-    pub fn generate(params: &CorpusParams) -> Vec<Record> {
-        let _ = params;
-        todo!("data work item")
-    }
-
-    /// The built-in hard negatives (>= 250 benign security / programming boundary prompts).
-    pub fn hard_negatives() -> Vec<Record> {
-        todo!("data work item")
+impl SplitParams {
+    /// Check the fractions (see [`split`]).
+    pub fn check(&self) -> Result<()> {
+        split::check(self)
     }
 }
+
+pub mod corpus;

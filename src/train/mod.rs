@@ -1,10 +1,33 @@
 //! Training: weighted BCE, AdamW, dropout, early stopping; linfa `Fit`/`Predict` for the MLP; a
 //! weighted logistic-regression baseline.
 //!
-//! CONTRACT (skeleton): the signatures below are what the rest of the crate calls. Bodies are being
-//! written by the training work item.
+//! CONTRACT: the signatures of [`TrainParams`], [`TrainSet`], [`EpochStats`], [`History`],
+//! [`TrainObserver`] and [`fit_mlp`] are what the rest of the crate calls.
+//!
+//! The network is `dims -> hidden... -> 1` with ReLU and inverted dropout after every hidden layer,
+//! trained on weighted BCE-with-logits ([`loss`]) by AdamW ([`adamw`]) in seeded mini-batches. A step is
+//! three small matrix products per layer ([`gemm`], AVX-512 / AVX2 / portable, chosen at run time)
+//! over buffers allocated once per run, single-threaded by design (the engine is meant to train next
+//! to other work on small machines; a run is reproducible bit for bit for a seed on one kernel path).
+//!
+//! Early stopping watches the validation loss after each epoch; the epoch with the lowest one is the
+//! network returned (also when `patience` is 0, which only disables stopping early).
 
-use crate::error::{Error, Result};
+pub mod adamw;
+mod fit;
+pub mod gemm;
+pub mod linfa;
+pub mod logistic;
+pub mod loss;
+mod net;
+mod params;
+pub mod synthetic;
+
+pub use fit::{check_set, evaluate_mlp, fit_mlp_with, SetMetrics};
+pub use gemm::Kernel;
+pub use params::MAX_WIDTH;
+
+use crate::error::Result;
 use crate::model::Mlp;
 use serde::{Deserialize, Serialize};
 
@@ -56,20 +79,12 @@ impl Default for TrainParams {
 
 /// Settings that passed [`TrainParams::check`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct ValidTrainParams(TrainParams);
+pub struct ValidTrainParams(pub(crate) TrainParams);
 
 impl std::ops::Deref for ValidTrainParams {
     type Target = TrainParams;
     fn deref(&self) -> &TrainParams {
         &self.0
-    }
-}
-
-impl TrainParams {
-    /// Validate every setting; the error names the setting.
-    pub fn check(&self) -> Result<ValidTrainParams> {
-        let _ = Error::Cancelled;
-        todo!("training work item")
     }
 }
 
@@ -145,12 +160,17 @@ pub struct Silent;
 impl TrainObserver for Silent {}
 
 /// Train the MLP on `train`, early-stopping on `val`; returns the best epoch's network and the history.
+///
+/// Errors: an empty set, a feature width that differs from `train.dims` or between the sets, labels
+/// other than 0/1, negative or non-finite weights, non-finite features, a class missing from either
+/// set ([`crate::Error::InvalidData`] / [`crate::Error::Shape`] / [`crate::Error::Training`]); a
+/// non-finite loss (divergence) is [`crate::Error::Training`]; an observer returning `false` is
+/// [`crate::Error::Cancelled`]. The kernel is [`Kernel::select`]'s (`L2_TRAIN_KERNEL` forces one).
 pub fn fit_mlp(
     params: &ValidTrainParams,
     train: &TrainSet<'_>,
     val: &TrainSet<'_>,
     observer: &mut dyn TrainObserver,
 ) -> Result<(Mlp, History)> {
-    let _ = (params, train, val, observer);
-    todo!("training work item")
+    fit_mlp_with(params, train, val, observer, Kernel::select()?)
 }
