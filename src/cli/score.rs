@@ -30,6 +30,10 @@ pub struct EvalArgs {
     /// Fail (exit 1) unless every PASS/FAIL criterion passes.
     #[arg(long)]
     pub strict: bool,
+    /// Also write the false-positive report (JSON: the benign rows the model flags, per category), the
+    /// input of `l2 reinforce`.
+    #[arg(long, value_name = "FILE")]
+    pub fp_report: Option<PathBuf>,
 }
 
 /// `l2 eval`.
@@ -42,6 +46,11 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
     let scores = pipeline::score_records(&model, &loaded.records)?;
     let threshold = a.threshold.unwrap_or(model.threshold());
     let report = eval::evaluate(&scores, &loaded.records, threshold)?;
+    if let Some(path) = &a.fp_report {
+        let fp = eval::fp_report(&scores, &loaded.records, threshold, "l2-mlp")?;
+        fp.write(path)?;
+        eprintln!("{} false positive(s) of {} benign rows written to {}", fp.false_positives, fp.total, path.display());
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::json("report", e))?);
     } else {
