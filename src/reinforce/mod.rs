@@ -115,6 +115,9 @@ pub struct Composition {
     pub target_benign_share: f64,
     /// Selected false positives kept as rows.
     pub fp_originals: usize,
+    /// Selected false positives not written again because their text is already in the training data
+    /// (or was generated as a variation of another one).
+    pub fp_originals_in_training: usize,
     /// Variations of false positives.
     pub fp_variations: usize,
     /// Variations asked for (selected x N).
@@ -187,7 +190,13 @@ impl fmt::Display for Composition {
             100.0 * self.benign_share,
             100.0 * self.target_benign_share
         )?;
-        writeln!(f, "    false positives      {:>7}  {:>5.1}%", self.fp_originals, pct(self.fp_originals, self.total))?;
+        writeln!(
+            f,
+            "    false positives      {:>7}  {:>5.1}%  ({} more already in the training data)",
+            self.fp_originals,
+            pct(self.fp_originals, self.total),
+            self.fp_originals_in_training
+        )?;
         writeln!(
             f,
             "    FP variations        {:>7}  {:>5.1}%  ({} asked for)",
@@ -315,7 +324,7 @@ pub fn reinforce(fps: &FpSet, inputs: &Inputs, params: &ReinforceParams) -> Resu
     let selection = select::select(&fps.unique, &fps.category_fp, params.coverage);
     // 2. False positives and their variations.
     let mut rows_per_cat: BTreeMap<String, usize> = BTreeMap::new();
-    let (mut fp_originals, mut fp_variations) = (0, 0);
+    let (mut fp_originals, mut fp_originals_in_training, mut fp_variations) = (0, 0, 0);
     for fp in &selection.chosen {
         let group = format!("fp:{}", fp.id);
         let mut fp_rng = Rng::new(params.seed ^ rng.next_u64());
@@ -334,6 +343,8 @@ pub fn reinforce(fps: &FpSet, inputs: &Inputs, params: &ReinforceParams) -> Resu
             ));
             fp_originals += 1;
             *rows_per_cat.entry(fp.category.clone()).or_default() += 1;
+        } else if params.include_originals {
+            fp_originals_in_training += 1;
         }
         let vars = vary::variations(&fp.prompt, params.variations, &mut fp_rng, &mut seen, true);
         for (k, v) in vars.iter().enumerate() {
@@ -473,6 +484,7 @@ pub fn reinforce(fps: &FpSet, inputs: &Inputs, params: &ReinforceParams) -> Resu
         benign_share,
         target_benign_share: t,
         fp_originals,
+        fp_originals_in_training,
         fp_variations,
         fp_variations_requested: selection.chosen.len() * params.variations,
         hard_negatives_builtin: hn_counts[0],
