@@ -80,7 +80,7 @@ pub fn run(args: &RegistryArgs) -> Result<()> {
     let reg = Registry::from_arg_or_env(args.registry.as_deref())?;
     match &args.command {
         RegistryCommand::Add { model, note } => {
-            let e = reg.add(&model, &note)?;
+            let e = reg.add(model, note)?;
             if args.json {
                 print_json(&e)?;
             } else {
@@ -98,7 +98,7 @@ pub fn run(args: &RegistryArgs) -> Result<()> {
             }
         }
         RegistryCommand::Show { version } => {
-            let e = reg.show(&version)?;
+            let e = reg.show(version)?;
             if args.json {
                 print_json(&e)?;
             } else {
@@ -111,7 +111,7 @@ pub fn run(args: &RegistryArgs) -> Result<()> {
         }
         RegistryCommand::Promote { version, stage } => {
             let stage: Stage = stage.parse()?;
-            let e = reg.promote(&version, stage)?;
+            let e = reg.promote(version, stage)?;
             if args.json {
                 print_json(&e)?;
             } else {
@@ -127,7 +127,7 @@ pub fn run(args: &RegistryArgs) -> Result<()> {
             }
         }
         RegistryCommand::Remove { version } => {
-            let e = reg.remove(&version)?;
+            let e = reg.remove(version)?;
             if args.json {
                 print_json(&e)?;
             } else {
