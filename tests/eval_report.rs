@@ -348,8 +348,8 @@ fn comparison_shows_direction_and_relative_change() {
     assert!(close(tpr.change_pct.unwrap(), -25.0, 1e-9));
     let auc = cmp.metrics.iter().find(|m| m.metric == "ROC AUC").unwrap();
     assert_eq!(auc.verdict, Verdict::Same);
-    let hn = cmp.criteria.iter().find(|c| c.0 == "All hard negatives pass").unwrap();
-    assert_eq!((hn.1, hn.2), (Status::Fail, Status::Pass));
+    let hn = cmp.criteria.iter().find(|c| c.name == "All hard negatives pass").unwrap();
+    assert_eq!((hn.baseline, hn.candidate), (Status::Fail, Status::Pass));
     let table = cmp.to_string();
     assert!(table.contains("-100.0%") && table.contains("better") && table.contains("worse"), "{table}");
     let md = cmp.to_markdown();
@@ -357,4 +357,6 @@ fn comparison_shows_direction_and_relative_change() {
     assert!(md.contains("| All hard negatives pass | FAIL | PASS |"), "{md}");
     let json = serde_json::to_value(&cmp).unwrap();
     assert_eq!(json["metrics"][0]["metric"], "FPR");
+    assert_eq!(json["criteria"][0]["candidate"], "PASS");
+    assert_eq!(json["metrics"][0]["verdict"], "better");
 }

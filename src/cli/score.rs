@@ -30,10 +30,12 @@ pub struct EvalArgs {
     /// Fail (exit 1) unless every PASS/FAIL criterion passes.
     #[arg(long)]
     pub strict: bool,
-    /// Also write the false-positive report (JSON: the benign rows the model flags, per category), the
-    /// input of `l2 reinforce`.
-    #[arg(long, value_name = "FILE")]
+    /// Write the false positives on the benign rows as a JSON report (the input of `l2 reinforce`).
+    #[arg(long)]
     pub fp_report: Option<PathBuf>,
+    /// Model id recorded in the FP report's threats [default: the model file's stem].
+    #[arg(long)]
+    pub model_id: Option<String>,
 }
 
 /// `l2 eval`.
@@ -47,9 +49,17 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
     let threshold = a.threshold.unwrap_or(model.threshold());
     let report = eval::evaluate(&scores, &loaded.records, threshold)?;
     if let Some(path) = &a.fp_report {
-        let fp = eval::fp_report(&scores, &loaded.records, threshold, "l2-mlp")?;
+        let id = a.model_id.clone().unwrap_or_else(|| {
+            a.model.file_stem().map_or_else(|| "l2".to_string(), |s| s.to_string_lossy().into_owned())
+        });
+        let fp = eval::fp_report(&scores, &loaded.records, threshold, &id)?;
         fp.write(path)?;
-        eprintln!("{} false positive(s) of {} benign rows written to {}", fp.false_positives, fp.total, path.display());
+        eprintln!(
+            "false-positive report: {} of {} benign rows flagged, written to {}",
+            fp.false_positives,
+            fp.total,
+            path.display()
+        );
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::json("report", e))?);

@@ -61,8 +61,19 @@ pub struct Comparison {
     pub baseline_passed: bool,
     /// Whether the candidate meets every criterion.
     pub candidate_passed: bool,
-    /// Per criterion: name, baseline status, candidate status.
-    pub criteria: Vec<(String, Status, Status)>,
+    /// The seed's criteria for both models.
+    pub criteria: Vec<CriterionChange>,
+}
+
+/// One criterion's outcome for both models.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CriterionChange {
+    /// The criterion, e.g. `FPR < 1%`.
+    pub name: String,
+    /// The baseline's outcome.
+    pub baseline: Status,
+    /// The candidate's outcome (`N/A` if the candidate's report lacks the criterion).
+    pub candidate: Status,
 }
 
 fn change(metric: &str, b: Option<f64>, c: Option<f64>, higher_is_better: bool, percent: bool) -> MetricChange {
@@ -125,7 +136,7 @@ pub fn compare(baseline: &Report, candidate: &Report) -> Comparison {
         .iter()
         .map(|bc| {
             let cs = c.criteria.iter().find(|cc| cc.name == bc.name).map_or(Status::NotApplicable, |cc| cc.status);
-            (bc.name.clone(), bc.status, cs)
+            CriterionChange { name: bc.name.clone(), baseline: bc.status, candidate: cs }
         })
         .collect();
     Comparison { metrics, baseline_passed: b.passed(), candidate_passed: c.passed(), criteria }
@@ -155,8 +166,8 @@ impl Comparison {
             ));
         }
         s.push_str("\n| criterion | baseline | candidate |\n|---|---|---|\n");
-        for (name, b, c) in &self.criteria {
-            s.push_str(&format!("| {name} | {b} | {c} |\n"));
+        for c in &self.criteria {
+            s.push_str(&format!("| {} | {} | {} |\n", c.name, c.baseline, c.candidate));
         }
         let pf = |p: bool| if p { "**PASS**" } else { "**FAIL**" };
         s.push_str(&format!("| overall | {} | {} |\n", pf(self.baseline_passed), pf(self.candidate_passed)));
@@ -180,11 +191,11 @@ impl fmt::Display for Comparison {
                 m.verdict
             )?;
         }
-        let cw = self.criteria.iter().map(|c| c.0.len()).max().unwrap_or(8).max(8);
+        let cw = self.criteria.iter().map(|c| c.name.len()).max().unwrap_or(8).max(8);
         writeln!(f)?;
         writeln!(f, "{:<cw$}  {:>8}  {:>9}", "criteria", "baseline", "candidate")?;
-        for (name, b, c) in &self.criteria {
-            writeln!(f, "{:<cw$}  {:>8}  {:>9}", name, b.to_string(), c.to_string())?;
+        for c in &self.criteria {
+            writeln!(f, "{:<cw$}  {:>8}  {:>9}", c.name, c.baseline.to_string(), c.candidate.to_string())?;
         }
         let pf = |p: bool| if p { "PASS" } else { "FAIL" };
         write!(f, "{:<cw$}  {:>8}  {:>9}", "overall", pf(self.baseline_passed), pf(self.candidate_passed))

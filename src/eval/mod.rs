@@ -13,7 +13,7 @@ mod metrics;
 mod report;
 
 pub use calibrate::{calibrate, Calibration};
-pub use compare::{compare, Comparison, MetricChange, Verdict};
+pub use compare::{compare, Comparison, CriterionChange, MetricChange, Verdict};
 pub use curves::{pr_curve, roc_curve, score_histogram, Histogram, PrPoint, RocPoint};
 pub use fp_report::{fp_report, severity_for_score, CategoryCount, FpDetail, FpReport, Threat, LAYER, UNCATEGORIZED};
 pub use metrics::{wilson, Z95};

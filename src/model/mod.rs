@@ -169,7 +169,7 @@ impl Model {
     /// Scores of `n x dims` row-major embeddings into `out` (`n`).
     pub fn score_embeddings_into(&self, x: &[f32], out: &mut [f32]) -> Result<()> {
         let d = self.dims();
-        if x.len() % d != 0 {
+        if !x.len().is_multiple_of(d) {
             return Err(Error::shape("embeddings", format!("n x {d} floats"), x.len()));
         }
         if out.len() != x.len() / d {
