@@ -100,7 +100,20 @@ pub fn load_baseline(spec: &str, registry: Option<&Path>) -> Result<(String, Mod
             "is neither a model file nor, without --registry or L2_REGISTRY, a registry version",
         )
     })?;
-    let (entry, model) = reg.load_model(spec)?;
+    let (entry, model) = reg.load_model(spec).map_err(|e| match e {
+        Error::Registry { path, reason }
+            if spec.eq_ignore_ascii_case("production") && reason.starts_with("no version") =>
+        {
+            Error::Registry {
+                path,
+                reason:
+                    "has no production model: promote one (l2 registry promote VERSION --stage production) or give \
+                         --baseline MODEL"
+                        .into(),
+            }
+        }
+        other => other,
+    })?;
     let path = reg.dir().join(&entry.file);
     Ok((format!("registry {} {} ({})", reg.dir().display(), entry.name(), entry.stage), model, path))
 }
