@@ -11,12 +11,28 @@
 use l2core::train::{fit_mlp, synthetic, EpochStats, Kernel, TrainObserver, TrainParams};
 use std::io::Write;
 
-struct Print;
+/// CPU seconds of this (single-threaded) process's main thread, from `/proc/self/schedstat` (Linux);
+/// NaN elsewhere. Reported next to wall time because benchmark machines are often shared.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse::<f64>().ok()))
+        .map_or(f64::NAN, |ns| ns * 1e-9)
+}
+
+struct Print {
+    cpu_mark: f64,
+    cpu: Vec<f64>,
+}
 impl TrainObserver for Print {
     fn on_epoch(&mut self, s: &EpochStats) -> bool {
+        let now = cpu_seconds();
+        let cpu = now - self.cpu_mark;
+        self.cpu_mark = now;
+        self.cpu.push(cpu);
         println!(
-            "epoch {:>2}  {:.3} s  train_loss {:.5}  val_loss {:.5}  val_fpr {:.4}  val_tpr {:.4}",
-            s.epoch, s.seconds, s.train_loss, s.val_loss, s.val_fpr, s.val_tpr
+            "epoch {:>2}  {:.3} s wall  {:.3} s cpu  train_loss {:.5}  val_loss {:.5}  val_fpr {:.4}  val_tpr {:.4}",
+            s.epoch, s.seconds, cpu, s.train_loss, s.val_loss, s.val_fpr, s.val_tpr
         );
         true
     }
@@ -46,7 +62,8 @@ fn write_data(path: &str, train: &synthetic::Synthetic, val: &synthetic::Synthet
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let num = |name: &str, default: usize| arg(&args, name).and_then(|v| v.parse().ok()).unwrap_or(default);
-    let (epochs, n_train, n_val, dims) = (num("--epochs", 3), num("--train", 100_000), num("--val", 20_000), num("--dims", 512));
+    let (epochs, n_train, n_val, dims) =
+        (num("--epochs", 3), num("--train", 100_000), num("--val", 20_000), num("--dims", 512));
     let (train, val) = synthetic::teacher_split(n_train, n_val, dims, 2026);
     if let Some(path) = arg(&args, "--write-data") {
         if let Err(e) = write_data(&path, &train, &val) {
@@ -71,13 +88,19 @@ fn main() {
         params.learning_rate,
         kernel.name()
     );
-    let result = params.check().and_then(|p| fit_mlp(&p, &train.set(), &val.set(), &mut Print));
+    let mut print = Print { cpu_mark: cpu_seconds(), cpu: Vec::new() };
+    let result = params.check().and_then(|p| fit_mlp(&p, &train.set(), &val.set(), &mut print));
     match result {
         Ok((_, history)) => {
             let secs: Vec<f64> = history.epochs.iter().map(|e| e.seconds).collect();
             let mean = secs.iter().sum::<f64>() / secs.len() as f64;
             let last = history.epochs.last().map_or(f64::NAN, |e| e.val_loss);
-            println!("mean {mean:.3} s/epoch over {} epochs; val_loss after epoch {}: {last:.5}", secs.len(), secs.len());
+            let cpu = print.cpu.iter().sum::<f64>() / print.cpu.len() as f64;
+            println!(
+                "mean {mean:.3} s/epoch wall, {cpu:.3} s/epoch cpu over {} epochs; val_loss after epoch {}: {last:.5}",
+                secs.len(),
+                secs.len()
+            );
         }
         Err(e) => {
             eprintln!("training failed: {e}");

@@ -12,7 +12,8 @@ Network: Linear(512,256) ReLU Dropout(0.3) Linear(256,128) ReLU Dropout Linear(1
 Linear(64,1); He-normal weights and zero biases (as l2core's Mlp::init); loss mean(w * BCEWithLogits);
 AdamW(lr 1e-4, betas (0.9, 0.999), eps 1e-8) with weight decay 1e-3 on weight matrices only (biases 0,
 as l2core); batch 32 with a seeded shuffle per epoch. Seconds per epoch include the validation pass,
-as in l2core's EpochStats.
+as in l2core's EpochStats; CPU seconds (time.process_time, all threads of the process) are printed
+next to wall seconds because benchmark machines are often shared.
 """
 import argparse
 import json
@@ -66,9 +67,10 @@ def main():
 
     print(f"pytorch {torch.__version__}: {nt} x {d} train, {nv} val, hidden {hidden}, batch {args.batch}, "
           f"dropout 0.3, lr 1e-4, {torch.get_num_threads()} thread(s)")
-    times = []
+    times, cpus = [], []
     for epoch in range(1, args.epochs + 1):
         t0 = time.perf_counter()
+        c0 = time.process_time()
         model.train()
         perm = torch.randperm(nt, generator=gen)
         total = 0.0
@@ -89,10 +91,13 @@ def main():
             fpr = (pred & ~pos).sum().item() / max((~pos).sum().item(), 1)
             tpr = (pred & pos).sum().item() / max(pos.sum().item(), 1)
         dt = time.perf_counter() - t0
+        dc = time.process_time() - c0
         times.append(dt)
-        print(f"epoch {epoch:>2}  {dt:.3f} s  train_loss {total / nt:.5f}  val_loss {val_loss:.5f}  "
+        cpus.append(dc)
+        print(f"epoch {epoch:>2}  {dt:.3f} s wall  {dc:.3f} s cpu  train_loss {total / nt:.5f}  val_loss {val_loss:.5f}  "
               f"val_fpr {fpr:.4f}  val_tpr {tpr:.4f}", flush=True)
-    print(f"mean {sum(times) / len(times):.3f} s/epoch over {len(times)} epochs; "
+    print(f"mean {sum(times) / len(times):.3f} s/epoch wall, {sum(cpus) / len(cpus):.3f} s/epoch cpu "
+          f"over {len(times)} epochs; "
           f"val_loss after epoch {len(times)}: {val_loss:.5f}")
 
 

@@ -22,7 +22,15 @@ pub(crate) struct AdamW {
 }
 
 impl AdamW {
-    pub(crate) fn new(len: usize, decayed: usize, lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32) -> Self {
+    pub(crate) fn new(
+        len: usize,
+        decayed: usize,
+        lr: f32,
+        beta1: f32,
+        beta2: f32,
+        eps: f32,
+        weight_decay: f32,
+    ) -> Self {
         AdamW { m: vec![0.0; len], v: vec![0.0; len], t: 0, lr, beta1, beta2, eps, weight_decay, decayed }
     }
 

@@ -36,7 +36,11 @@ pub fn check_set(set: &TrainSet<'_>, dims: usize, what: &str, need_both_classes:
         return Err(Error::shape(format!("{what} feature width"), dims, set.dims));
     }
     if set.x.len() != n * dims {
-        return Err(Error::shape(format!("{what} features"), format!("{n} x {dims} = {} floats", n * dims), set.x.len()));
+        return Err(Error::shape(
+            format!("{what} features"),
+            format!("{n} x {dims} = {} floats", n * dims),
+            set.x.len(),
+        ));
     }
     if set.w.len() != n {
         return Err(Error::shape(format!("{what} weights"), n, set.w.len()));
@@ -63,6 +67,36 @@ pub fn check_set(set: &TrainSet<'_>, dims: usize, what: &str, need_both_classes:
     Ok(())
 }
 
+/// Most floats one parameter or activation buffer may hold (1 GiB of f32): a larger network or batch is
+/// a settings error instead of an allocation failure.
+const MAX_BUFFER: usize = 1 << 28;
+
+fn check_size(params: &ValidTrainParams, dims: usize) -> Result<()> {
+    let mut widths = vec![dims];
+    widths.extend(&params.hidden);
+    widths.push(1);
+    let weights = widths.windows(2).try_fold(0usize, |acc, w| w[0].checked_mul(w[1]).and_then(|m| acc.checked_add(m)));
+    match weights {
+        Some(n) if n <= MAX_BUFFER => {}
+        _ => {
+            return Err(Error::param(
+                "hidden",
+                format!("{:?}", params.hidden),
+                format!("the network {widths:?} has more than {MAX_BUFFER} weights"),
+            ))
+        }
+    }
+    let widest = widths.iter().copied().max().unwrap_or(1);
+    if params.batch_size.max(EVAL_ROWS).checked_mul(widest).is_none_or(|n| n > MAX_BUFFER) {
+        return Err(Error::param(
+            "batch_size",
+            params.batch_size,
+            format!("batch_size x widest layer ({widest}) exceeds {MAX_BUFFER} floats"),
+        ));
+    }
+    Ok(())
+}
+
 /// Train with an explicit kernel; [`super::fit_mlp`] picks it with [`Kernel::select`].
 pub fn fit_mlp_with(
     params: &ValidTrainParams,
@@ -72,7 +106,11 @@ pub fn fit_mlp_with(
     kernel: Kernel,
 ) -> Result<(Mlp, History)> {
     if !kernel.available() {
-        return Err(Error::param(super::gemm::KERNEL_ENV, kernel.name(), "this CPU does not support that instruction set"));
+        return Err(Error::param(
+            super::gemm::KERNEL_ENV,
+            kernel.name(),
+            "this CPU does not support that instruction set",
+        ));
     }
     let dims = train.dims;
     if dims == 0 {
@@ -80,6 +118,7 @@ pub fn fit_mlp_with(
     }
     check_set(train, dims, "train", true)?;
     check_set(val, dims, "validation", true)?;
+    check_size(params, dims)?;
 
     let mut net = Net::from_mlp(&Mlp::init(dims, &params.hidden, params.seed)?);
     let bs = params.batch_size.min(train.len());
@@ -179,11 +218,7 @@ fn evaluate_net(net: &Net, set: &TrainSet<'_>, ws: &mut Workspace, kernel: Kerne
         start += rows;
     }
     let [tn, fp, fnn, tp] = cm;
-    SetMetrics {
-        loss: total / set.len() as f64,
-        fpr: fp as f64 / (tn + fp) as f64,
-        tpr: tp as f64 / (tp + fnn) as f64,
-    }
+    SetMetrics { loss: total / set.len() as f64, fpr: fp as f64 / (tn + fp) as f64, tpr: tp as f64 / (tp + fnn) as f64 }
 }
 
 /// Weighted BCE and rates at 0.5 of `mlp` on `set`, computed exactly as the training loop's

@@ -92,7 +92,9 @@ where
     let y = targets
         .iter()
         .enumerate()
-        .map(|(i, t)| t.to_label().ok_or_else(|| Error::InvalidData(format!("target {i}: {t:?} is not a binary label (0/1)"))))
+        .map(|(i, t)| {
+            t.to_label().ok_or_else(|| Error::InvalidData(format!("target {i}: {t:?} is not a binary label (0/1)")))
+        })
         .collect::<Result<Vec<f32>>>()?;
     let w = match ds.weights() {
         Some(w) if w.len() != n => return Err(Error::shape("dataset weights", n, w.len())),

@@ -12,6 +12,12 @@
 //!
 //! Early stopping watches the validation loss after each epoch; the epoch with the lowest one is the
 //! network returned (also when `patience` is 0, which only disables stopping early).
+//!
+//! Loss normalisation: a batch's loss is `sum_i w_i l_i / rows` (the mean over the batch of the weighted
+//! losses, PyTorch's `BCEWithLogitsLoss(weight=w)`); the reported train and validation losses are
+//! `sum_i w_i l_i / n` over the set (training loss with dropout on, as the batches saw it). AdamW decays
+//! the weight matrices only, not the biases. Dropout is inverted: kept units are scaled by `1/(1-p)`
+//! during training, so inference uses the weights as they are.
 
 pub mod adamw;
 mod fit;
@@ -141,7 +147,7 @@ pub struct History {
 }
 
 /// Receives progress; return `false` from either method to cancel (training then fails with
-/// [`Error::Cancelled`]).
+/// [`crate::Error::Cancelled`]).
 pub trait TrainObserver {
     /// After each mini-batch: epoch (1-based), batches done in this epoch, batches per epoch.
     fn on_batch(&mut self, epoch: usize, done: usize, total: usize) -> bool {

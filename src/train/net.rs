@@ -190,10 +190,9 @@ impl Workspace {
         let s = &self.acts[last][..rows];
         let inv = 1.0 / rows as f32;
         let mut total = 0.0f64;
-        for r in 0..rows {
-            let (y, w) = (self.y[r], self.w[r]);
-            total += f64::from(w * bce_with_logits(s[r], y));
-            self.dz[r] = w * bce_grad(s[r], y) * inv;
+        for (((&s, &y), &w), dz) in s.iter().zip(&self.y).zip(&self.w).zip(&mut self.dz[..rows]) {
+            total += f64::from(w * bce_with_logits(s, y));
+            *dz = w * bce_grad(s, y) * inv;
         }
         total
     }
@@ -203,10 +202,9 @@ impl Workspace {
         let s = self.logits(rows);
         let mut total = 0.0f64;
         let mut cm = [0usize; 4]; // tn, fp, fn, tp
-        for r in 0..rows {
-            let (y, w) = (self.y[r], self.w[r]);
-            total += f64::from(w * bce_with_logits(s[r], y));
-            let pred = s[r] >= 0.0;
+        for ((&s, &y), &w) in s.iter().zip(&self.y).zip(&self.w) {
+            total += f64::from(w * bce_with_logits(s, y));
+            let pred = s >= 0.0;
             let pos = y > 0.5;
             cm[usize::from(pos) * 2 + usize::from(pred)] += 1;
         }
@@ -330,7 +328,8 @@ mod tests {
         let nl = net.layers();
         let mut total = 0.0;
         for r in 0..rows {
-            let mut cur: Vec<f64> = x[r * net.widths[0]..(r + 1) * net.widths[0]].iter().map(|&v| f64::from(v)).collect();
+            let mut cur: Vec<f64> =
+                x[r * net.widths[0]..(r + 1) * net.widths[0]].iter().map(|&v| f64::from(v)).collect();
             for l in 0..nl {
                 let (inp, out) = (net.widths[l], net.widths[l + 1]);
                 let mut next = vec![0.0; out];
@@ -375,7 +374,9 @@ mod tests {
             ws.forward(&net, rows, kernel, Some(Dropout { rng: &mut drng, p }));
             let s = 1.0 / (1.0 - f64::from(p));
             let mult: Vec<Vec<f64>> = (0..net.layers() - 1)
-                .map(|l| ws.acts[l][..rows * net.widths[l + 1]].iter().map(|&a| if a > 0.0 { s } else { 0.0 }).collect())
+                .map(|l| {
+                    ws.acts[l][..rows * net.widths[l + 1]].iter().map(|&a| if a > 0.0 { s } else { 0.0 }).collect()
+                })
                 .collect();
             let loss = ws.loss_and_seed(rows) / rows as f64;
             ws.backward(&net, rows, kernel, p);
@@ -391,7 +392,10 @@ mod tests {
                 let down = ref_loss(&net, &pp, &x, &y, &w, rows, &mult);
                 let num = (up - down) / (2.0 * h);
                 let got = f64::from(ws.grads[i]);
-                assert!((got - num).abs() <= 2e-3 * (num.abs() + 1e-2), "{kernel:?} param {i}: analytic {got} vs numeric {num}");
+                assert!(
+                    (got - num).abs() <= 2e-3 * (num.abs() + 1e-2),
+                    "{kernel:?} param {i}: analytic {got} vs numeric {num}"
+                );
             }
         }
     }

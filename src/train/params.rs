@@ -29,7 +29,7 @@ impl TrainParams {
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(Error::param("weight_decay", self.weight_decay, "must be a finite number >= 0"));
         }
-        if !(self.weight_decay * self.learning_rate < 1.0) {
+        if self.weight_decay * self.learning_rate >= 1.0 {
             return Err(Error::param(
                 "weight_decay",
                 self.weight_decay,
