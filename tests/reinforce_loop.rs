@@ -226,3 +226,89 @@ fn reinforce_from_a_csv_and_gate_exit_codes() {
     let missing = l2(&["gate", "m.l2", "--baseline", "production", "--registry", "noreg", "--data", "test.csv"], dir);
     assert_eq!(missing.status.code(), Some(4));
 }
+
+#[test]
+fn a_passing_gate_promotes_and_rollback_restores_the_old_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let split =
+        data::split(corpus::generate(&Default::default()), &SplitParams { train: 0.8, val: 0.0, test: 0.2, seed: 3 })
+            .unwrap();
+    data::write_csv(&dir.join("train.csv"), &split.train).unwrap();
+    // Loose criteria and a test set without hard negatives: this gate is meant to pass, so the test
+    // sees the promote path (the strict default gate is exercised above).
+    let test: Vec<Record> = split.test.into_iter().filter(|r| !r.is_hard_negative()).collect();
+    data::write_csv(&dir.join("test.csv"), &test).unwrap();
+    data::write_csv(&dir.join("traffic.csv"), &benign_traffic(300)).unwrap();
+    ok(
+        &[
+            "train",
+            "train.csv",
+            "-o",
+            "weak.l2",
+            "--epochs",
+            "1",
+            "--hidden",
+            "8",
+            "--dims",
+            "128",
+            "--target-fpr",
+            "0.05",
+            "-q",
+        ],
+        dir,
+    );
+    ok(&["eval", "weak.l2", "traffic.csv", "--fp-report", "fp.json"], dir);
+    ok(&["registry", "--registry", "reg", "add", "weak.l2"], dir);
+    ok(&["registry", "--registry", "reg", "promote", "v1", "--stage", "production"], dir);
+    let retrain = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "retrain",
+            "--fp",
+            "fp.json",
+            "--train",
+            "train.csv",
+            "--test",
+            "test.csv",
+            "--registry",
+            "reg",
+            "--out-dir",
+            out,
+            "--epochs",
+            "3",
+            "--lr",
+            "0.001",
+            "--dims",
+            "128",
+            "--hidden",
+            "32",
+            "-q",
+            "--no-builtin-hard-negatives",
+            "--fpr-tolerance",
+            "1",
+            "--max-tpr-drop",
+            "1",
+            "--max-sim-fp",
+            "10000",
+            "--sim-prompts",
+            "1000",
+            "--latency-samples",
+            "50",
+        ];
+        args.extend_from_slice(extra);
+        l2(&args, dir)
+    };
+    let dry = retrain("dry", &["--dry-run"]);
+    assert!(dry.status.success());
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("dry run: not registered"));
+    assert_eq!(l2core::registry::Registry::open(dir.join("reg")).list().unwrap().len(), 1);
+
+    let out = retrain("loop", &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Release gate: PASS"));
+    assert!(out.status.success());
+    let reg = l2core::registry::Registry::open(dir.join("reg"));
+    assert_eq!(reg.show("production").unwrap().version, 2);
+    ok(&["registry", "--registry", "reg", "rollback"], dir);
+    assert_eq!(reg.show("production").unwrap().version, 1);
+    assert_eq!(reg.show("v2").unwrap().stage, l2core::registry::Stage::Archived);
+}
