@@ -91,28 +91,35 @@ pub(crate) fn sync_dir(dir: &Path) {
 /// An advisory lock on the registry's lock file (flock), held until dropped.
 #[derive(Debug)]
 pub(crate) struct Lock {
-    file: File,
+    file: Option<File>,
 }
 
 impl Lock {
-    /// Block until the lock is held: exclusive for writers, shared for readers.
+    /// Block until the lock is held: exclusive for writers, shared for readers. A reader of a registry
+    /// it may not write to (read-only directory) opens the lock file read-only, or goes without one
+    /// when it does not exist: nobody can be writing such a registry.
     pub(crate) fn acquire(path: &Path, exclusive: bool) -> Result<Lock> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| Error::io("opening lock file", path, e))?;
+        let opened = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path);
+        let file = match opened {
+            Ok(f) => f,
+            Err(e) if !exclusive && e.kind() == std::io::ErrorKind::PermissionDenied => match File::open(path) {
+                Ok(f) => f,
+                Err(e2) if e2.kind() == std::io::ErrorKind::NotFound => return Ok(Lock { file: None }),
+                Err(e2) => return Err(Error::io("opening lock file", path, e2)),
+            },
+            Err(e) => return Err(Error::io("opening lock file", path, e)),
+        };
         let locked = if exclusive { file.lock() } else { file.lock_shared() };
         locked.map_err(|e| Error::io("locking", path, e))?;
-        Ok(Lock { file })
+        Ok(Lock { file: Some(file) })
     }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = self.file.unlock();
+        if let Some(f) = &self.file {
+            let _ = f.unlock();
+        }
     }
 }
 
