@@ -41,6 +41,18 @@ pub struct TrainFlags {
     /// Embedding width of the hashing embedder [default: 512].
     #[arg(long)]
     pub dims: Option<usize>,
+    /// Character n-gram lengths min,max of the hashing embedder, 0,0 disables [default: 3,5].
+    #[arg(long, value_delimiter = ',', num_args = 1)]
+    pub char_ngrams: Option<Vec<usize>>,
+    /// Word n-gram lengths min,max of the hashing embedder, 0,0 disables [default: 1,2].
+    #[arg(long, value_delimiter = ',', num_args = 1)]
+    pub word_ngrams: Option<Vec<usize>>,
+    /// Weight of each character n-gram in the hashing embedder [default: 1].
+    #[arg(long)]
+    pub char_weight: Option<f32>,
+    /// Weight of each word n-gram in the hashing embedder [default: 2].
+    #[arg(long)]
+    pub word_weight: Option<f32>,
     /// FPR the threshold is calibrated for on validation [default: 0.01].
     #[arg(long)]
     pub target_fpr: Option<f64>,
@@ -87,14 +99,22 @@ impl TrainFlags {
         set!(dropout => t.dropout, learning_rate => t.learning_rate, weight_decay => t.weight_decay,
              batch_size => t.batch_size, epochs => t.epochs, patience => t.patience, seed => t.seed,
              target_fpr => c.target_fpr);
-        if let Some(d) = self.dims {
-            c.embedder = match c.embedder {
-                EmbedderSpec::Hash(h) => EmbedderSpec::Hash(HashSpec { dims: d, ..h }),
-                #[allow(unreachable_patterns)]
-                other => {
-                    return Err(Error::param("dims", d, format!("--dims applies to the hash embedder, not {other:?}")))
-                }
-            };
+        let hash_flags = self.dims.is_some()
+            || self.char_ngrams.is_some()
+            || self.word_ngrams.is_some()
+            || self.char_weight.is_some()
+            || self.word_weight.is_some();
+        if hash_flags {
+            c.embedder =
+                match c.embedder {
+                    EmbedderSpec::Hash(h) => EmbedderSpec::Hash(self.hash_spec(h)?),
+                    #[allow(unreachable_patterns)]
+                    _ => return Err(Error::param(
+                        "dims",
+                        "(hash embedder flags)",
+                        "--dims, --char-ngrams, --word-ngrams, --char-weight and --word-weight set the hash embedder",
+                    )),
+                };
         }
         if let Some(s) = &self.split {
             let [train, val, test] = s[..] else {
@@ -117,6 +137,33 @@ impl TrainFlags {
         c.skip_invalid |= self.skip_invalid;
         c.rejects = Some(self.rejects.clone().unwrap_or_else(|| rejects_path(output)));
         Ok(c)
+    }
+}
+
+impl TrainFlags {
+    fn hash_spec(&self, mut h: HashSpec) -> Result<HashSpec> {
+        let range = |name: &str, v: &Option<Vec<usize>>, dst: &mut (usize, usize)| -> Result<()> {
+            match v.as_deref() {
+                None => Ok(()),
+                Some(&[lo, hi]) => {
+                    *dst = (lo, hi);
+                    Ok(())
+                }
+                Some(other) => Err(Error::param(name, format!("{other:?}"), "needs two lengths min,max")),
+            }
+        };
+        range("char-ngrams", &self.char_ngrams, &mut h.char_ngrams)?;
+        range("word-ngrams", &self.word_ngrams, &mut h.word_ngrams)?;
+        if let Some(d) = self.dims {
+            h.dims = d;
+        }
+        if let Some(w) = self.char_weight {
+            h.char_weight = w;
+        }
+        if let Some(w) = self.word_weight {
+            h.word_weight = w;
+        }
+        Ok(h)
     }
 }
 

@@ -1,8 +1,8 @@
 //! The built-in generated corpus: a deterministic demo data set made from tables of templates and slot
 //! fillers (no literal data set is shipped).
 //!
-//! Each template is a text with `{slot}` placeholders (`{{` / `}}` are literal braces); a slot names a
-//! filler table in [`slots`], and fillers may contain slots themselves. Every template expands into up to
+//! Each template is a text with `{slot}` placeholders and `{a|b|c}` inline alternatives (`{{` / `}}` are
+//! literal braces); a slot names a filler table in `slots.rs`, and fillers may contain slots themselves. Every template expands into up to
 //! a fixed number of distinct variants, all sharing the template's `group`, so a leakage-safe split puts
 //! unseen templates in validation and test: the model has to generalise, not memorise a template.
 //!
@@ -60,11 +60,11 @@ struct Family {
 }
 
 const FAMILIES: &[Family] = &[
-    Family { family: "BENIGN", label: BENIGN, templates: benign::TEMPLATES, per_template: 28 },
-    Family { family: "JB", label: MALICIOUS, templates: attacks::JB, per_template: 20 },
-    Family { family: "PI", label: MALICIOUS, templates: attacks::PI, per_template: 20 },
-    Family { family: "CMD", label: MALICIOUS, templates: attacks::CMD, per_template: 20 },
-    Family { family: "PII", label: MALICIOUS, templates: attacks::PII, per_template: 20 },
+    Family { family: "BENIGN", label: BENIGN, templates: benign::TEMPLATES, per_template: 17 },
+    Family { family: "JB", label: MALICIOUS, templates: attacks::JB, per_template: 10 },
+    Family { family: "PI", label: MALICIOUS, templates: attacks::PI, per_template: 10 },
+    Family { family: "CMD", label: MALICIOUS, templates: attacks::CMD, per_template: 10 },
+    Family { family: "PII", label: MALICIOUS, templates: attacks::PII, per_template: 10 },
 ];
 
 /// Expand `{slot}` placeholders with random fillers (recursively, a few levels deep). Within one text a
@@ -98,9 +98,20 @@ fn fill_into(
             rest = after;
             continue;
         }
-        match tail[1..].find('}') {
+        match matching_brace(tail) {
             Some(end) => {
-                let name = &tail[1..1 + end];
+                let name = &tail[1..end];
+                rest = &tail[end + 1..];
+                let alts = top_level_alternatives(name);
+                if alts.len() > 1 {
+                    // `{a|b|c}`: an inline alternative, chosen afresh each time; it may hold slots.
+                    if let Some(alt) = rng.choose(&alts).copied() {
+                        if depth < 6 {
+                            fill_into(alt, rng, out, bound, depth + 1);
+                        }
+                    }
+                    continue;
+                }
                 let choice = match bound.iter().find(|(n, _)| *n == name) {
                     Some((_, c)) => Some(*c),
                     None => {
@@ -112,10 +123,9 @@ fn fill_into(
                     }
                 };
                 match choice {
-                    Some(c) if depth < 4 => fill_into(c, rng, out, bound, depth + 1),
-                    _ => out.push_str(&tail[..end + 2]),
+                    Some(c) if depth < 6 => fill_into(c, rng, out, bound, depth + 1),
+                    _ => out.push_str(&tail[..end + 1]),
                 }
-                rest = &tail[end + 2..];
             }
             None => {
                 out.push_str(tail);
@@ -124,6 +134,43 @@ fn fill_into(
         }
     }
     out.push_str(rest);
+}
+
+/// Byte index of the `}` closing the `{` at `s[0]`, counting nested braces.
+fn matching_brace(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in s.bytes().enumerate() {
+        match b {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `a|b{x|y}|c` -> `["a", "b{x|y}", "c"]`.
+fn top_level_alternatives(s: &'static str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, b) in s.bytes().enumerate() {
+        match b {
+            b'{' => depth += 1,
+            b'}' => depth = depth.saturating_sub(1),
+            b'|' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
 }
 
 /// Light surface variation shared by every label, so that greetings, politeness or casing are no cue.
@@ -217,7 +264,10 @@ pub fn generate(params: &CorpusParams) -> Vec<Record> {
     }
     for f in FAMILIES {
         for t in f.templates {
-            expand(t, f.family, f.label, f.per_template, &mut rng, &mut seen, &mut out);
+            // `trap_` templates are benign prompts with attack words ("ignore the previous email"): a few
+            // variants each, so one unseen trap cannot dominate a validation split.
+            let want = if t.id.starts_with("trap_") { f.per_template / 4 } else { f.per_template };
+            expand(t, f.family, f.label, want, &mut rng, &mut seen, &mut out);
         }
     }
     // Interleave the families so that a prefix of the corpus is a sample of all of it.
@@ -271,8 +321,8 @@ pub(crate) fn all_templates() -> impl Iterator<Item = &'static Tpl> {
 mod tests {
     use super::*;
 
-    /// Slot names referenced by a template (ignoring `{{` / `}}` escapes).
-    fn slot_names(t: &str) -> Vec<&str> {
+    /// Slot names referenced by a template, inside inline alternatives too (ignoring `{{` / `}}`).
+    fn slot_names(t: &'static str) -> Vec<&'static str> {
         let mut out = Vec::new();
         let mut rest = t;
         while let Some(pos) = rest.find('{') {
@@ -281,13 +331,14 @@ mod tests {
                 rest = stripped;
                 continue;
             }
-            match tail.find('}') {
-                Some(end) => {
-                    out.push(&tail[1..end]);
-                    rest = &tail[end + 1..];
-                }
-                None => break,
+            let end = matching_brace(tail).unwrap_or_else(|| panic!("unclosed brace in `{t}`"));
+            let alts = top_level_alternatives(&tail[1..end]);
+            if alts.len() > 1 {
+                out.extend(alts.into_iter().flat_map(slot_names));
+            } else {
+                out.push(&tail[1..end]);
             }
+            rest = &tail[end + 1..];
         }
         out
     }
@@ -327,5 +378,9 @@ mod tests {
         }
         assert_eq!(fill("{no_such_slot} stays", &mut rng), "{no_such_slot} stays");
         assert_eq!(fill("unclosed { brace", &mut rng), "unclosed { brace");
+        for _ in 0..50 {
+            let s = fill("{a|b {persona}|c}!", &mut rng);
+            assert!(s == "a!" || s == "c!" || (s.starts_with("b ") && s.len() > 3), "{s}");
+        }
     }
 }
