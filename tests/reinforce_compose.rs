@@ -68,6 +68,7 @@ fn inputs() -> Inputs {
             hn("Explain what a jailbreak prompt is for my AI ethics class", "hard negative - meta question"),
         ],
         user_hard_negatives: vec![hn("How does ransomware spread, for our awareness training?", "from the SOC team")],
+        holdout: vec![],
     }
 }
 
@@ -179,4 +180,17 @@ fn no_attacks_to_augment_or_a_malicious_hard_negative_is_an_error() {
     let mut inp = inputs();
     inp.user_hard_negatives[0].label = 1;
     assert!(reinforce(&fps, &inp, &ReinforceParams::default()).unwrap_err().to_string().contains("hard negative"));
+}
+
+#[test]
+fn holdout_texts_never_reach_the_output() {
+    let fps = fp_report();
+    let mut inp = inputs();
+    inp.holdout = vec!["how do i kill a zombie process in linux?".into(), "What does the kill -9 command do?".into()];
+    let out = reinforce(&fps, &inp, &ReinforceParams::default()).unwrap();
+    assert_eq!(out.composition.held_out_dropped, 2);
+    let held: HashSet<String> = inp.holdout.iter().map(|t| normalize(t)).collect();
+    assert!(out.records.iter().all(|r| !held.contains(&normalize(&r.text))));
+    // The false positive's variations are still made: only the held-out text itself is withheld.
+    assert_eq!(out.composition.fp_variations, 48);
 }

@@ -143,6 +143,10 @@ fn the_loop_lowers_false_positives_on_prompts_it_never_saw() {
     let reinforced = data::read_csv(&loop_dir.join("reinforced.csv"), &Default::default()).unwrap().records;
     let reinforced_texts: HashSet<String> = reinforced.iter().map(|r| normalize(&r.text)).collect();
     assert!(held.iter().all(|h| !reinforced_texts.contains(&normalize(h))), "held-back prompts stay unseen");
+    assert!(
+        split.test.iter().all(|r| !reinforced_texts.contains(&normalize(&r.text))),
+        "no reinforcement row repeats a test row"
+    );
 
     // Registered; promoted only on PASS.
     let reg = l2core::registry::Registry::open(dir.join("reg"));

@@ -63,6 +63,9 @@ pub struct ReinforceArgs {
     /// Existing training CSV(s): the attacks to augment.
     #[arg(long = "train", value_name = "CSV", required = true)]
     pub train: Vec<PathBuf>,
+    /// Test CSV(s) the new model will be gated on: none of their texts is written.
+    #[arg(long, value_name = "CSV")]
+    pub holdout: Vec<PathBuf>,
     /// Output CSV in the training schema.
     #[arg(short, long)]
     pub output: PathBuf,
@@ -84,6 +87,7 @@ pub fn run(a: &ReinforceArgs) -> Result<()> {
         false_positives: a.fp.clone(),
         training: a.train.clone(),
         hard_negatives: a.flags.hard_negatives.clone(),
+        holdout: a.holdout.clone(),
     };
     let out = reinforce_files(&files, &params)?;
     crate::data::write_csv(&a.output, &out.records)?;

@@ -64,6 +64,7 @@ pub fn run(a: &RetrainArgs) -> Result<()> {
         false_positives: a.fp.clone(),
         training: a.train.clone(),
         hard_negatives: a.reinforce.hard_negatives.clone(),
+        holdout: a.test.clone(),
     };
     let reinforced = reinforce_files(&files, &params)?;
     let reinforced_csv = a.out_dir.join("reinforced.csv");

@@ -98,6 +98,9 @@ pub struct Inputs {
     pub builtin_hard_negatives: Vec<Record>,
     /// Hard negatives from a user file.
     pub user_hard_negatives: Vec<Record>,
+    /// Texts that must not appear in the output (the test data the gate will use): a false positive or
+    /// hard negative among them is dropped (counted), and no variation equals one.
+    pub holdout: Vec<String>,
 }
 
 /// The composition of the output, like the seed's report.
@@ -128,6 +131,8 @@ pub struct Composition {
     pub hard_negatives_user: usize,
     /// Hard negatives dropped because their text was already in the output or the training data.
     pub hard_negatives_duplicate: usize,
+    /// False positives and hard negatives dropped because their text is in the holdout (test) data.
+    pub held_out_dropped: usize,
     /// Malicious variations.
     pub malicious_augmented: usize,
     /// Malicious variations needed to reach the target.
@@ -214,6 +219,13 @@ impl fmt::Display for Composition {
             self.hard_negatives_user,
             self.hard_negatives_duplicate
         )?;
+        if self.held_out_dropped > 0 {
+            writeln!(
+                f,
+                "    held out (in the test data) {:>3}  false positives / hard negatives not written",
+                self.held_out_dropped
+            )?;
+        }
         writeln!(
             f,
             "  malicious (augmented)  {:>7}  {:>5.1}%  ({} needed, from {} attacks)",
@@ -318,6 +330,9 @@ pub fn reinforce(fps: &FpSet, inputs: &Inputs, params: &ReinforceParams) -> Resu
     params.check()?;
     let mut rng = Rng::new(params.seed);
     let mut seen: HashSet<String> = inputs.training.iter().map(|r| normalize(&r.text)).collect();
+    let holdout: HashSet<String> = inputs.holdout.iter().map(|t| normalize(t)).collect();
+    seen.extend(holdout.iter().cloned());
+    let mut held_out_dropped = 0;
     let mut records = Vec::new();
 
     // 1. Selection.
@@ -328,7 +343,9 @@ pub fn reinforce(fps: &FpSet, inputs: &Inputs, params: &ReinforceParams) -> Resu
     for fp in &selection.chosen {
         let group = format!("fp:{}", fp.id);
         let mut fp_rng = Rng::new(params.seed ^ rng.next_u64());
-        if params.include_originals && seen.insert(normalize(&fp.prompt)) {
+        if params.include_originals && holdout.contains(&normalize(&fp.prompt)) {
+            held_out_dropped += 1;
+        } else if params.include_originals && seen.insert(normalize(&fp.prompt)) {
             records.push(benign_row(
                 fp.prompt.clone(),
                 &fp.category,
@@ -377,6 +394,10 @@ pub fn reinforce(fps: &FpSet, inputs: &Inputs, params: &ReinforceParams) -> Resu
                     "hard negative {}:{} is labelled malicious; hard negatives must be benign",
                     h.origin.file, h.origin.line
                 )));
+            }
+            if holdout.contains(&normalize(&h.text)) {
+                held_out_dropped += 1;
+                continue;
             }
             if !seen.insert(normalize(&h.text)) {
                 hard_negatives_duplicate += 1;
@@ -490,6 +511,7 @@ pub fn reinforce(fps: &FpSet, inputs: &Inputs, params: &ReinforceParams) -> Resu
         hard_negatives_builtin: hn_counts[0],
         hard_negatives_user: hn_counts[1],
         hard_negatives_duplicate,
+        held_out_dropped,
         malicious_augmented: made,
         malicious_needed: needed,
         malicious_pool: pool.len(),
@@ -514,6 +536,8 @@ pub struct InputFiles {
     pub training: Vec<std::path::PathBuf>,
     /// Optional user hard negatives (CSV in the training schema, benign rows).
     pub hard_negatives: Option<std::path::PathBuf>,
+    /// Test CSVs whose texts must not appear in the output (see [`Inputs::holdout`]).
+    pub holdout: Vec<std::path::PathBuf>,
 }
 
 /// [`reinforce`] on files: reads the false positives, the training data (merged and de-duplicated),
@@ -532,5 +556,10 @@ pub fn reinforce_files(files: &InputFiles, params: &ReinforceParams) -> Result<R
     };
     let builtin_hard_negatives =
         if params.builtin_hard_negatives { crate::data::corpus::hard_negatives() } else { Vec::new() };
-    reinforce(&fps, &Inputs { training, builtin_hard_negatives, user_hard_negatives }, params)
+    let holdout = if files.holdout.is_empty() {
+        Vec::new()
+    } else {
+        crate::data::load_files(&files.holdout, &opts)?.records.into_iter().map(|r| r.text).collect()
+    };
+    reinforce(&fps, &Inputs { training, builtin_hard_negatives, user_hard_negatives, holdout }, params)
 }
