@@ -25,7 +25,7 @@ rm -rf reg
 "$l2" registry --registry reg promote v1 --stage production >/dev/null
 "$l2" eval weak.l2 traffic.csv --fp-report fp.json >/dev/null
 echo "== l2 reinforce (defaults)"
-/usr/bin/time -f "wall %e s, max RSS %M KB" "$l2" reinforce --fp fp.json --train split/train.csv -o reinforced.csv | tail -n 20
+/usr/bin/time -f "wall %e s, max RSS %M KB" "$l2" reinforce --fp fp.json --train split/train.csv --holdout split/test.csv -o reinforced.csv
 echo "== l2 retrain"
 /usr/bin/time -f "wall %e s, max RSS %M KB" "$l2" retrain --fp fp.json --train split/train.csv --test split/test.csv \
   --registry reg --out-dir loop --epochs 12 --lr 0.001 --dims 256 -q | sed -n '/Release gate/,$p' || true
