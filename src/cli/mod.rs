@@ -2,9 +2,11 @@
 //! and dispatches. Exit codes: 0 success; 1 a check or gate failed (e.g. parity, PASS/FAIL criteria);
 //! 2 usage error; 3 invalid input data or settings; 4 I/O error or missing resource; 5 internal error.
 
+mod bench;
 mod data;
 mod gate;
 mod progress;
+mod quantize;
 mod registry;
 mod reinforce;
 mod retrain;
@@ -56,6 +58,10 @@ pub enum Command {
     Split(data::SplitArgs),
     /// Write the built-in demo corpus.
     Corpus(data::CorpusArgs),
+    /// Quantize an f32 model to int8 or f16 and check its parity against the source.
+    Quantize(quantize::QuantizeArgs),
+    /// Latency and throughput of the embedder, the MLP and end to end, per precision (and ONNX Runtime).
+    Bench(bench::BenchArgs),
     /// Print the version.
     Version,
     /// The local model registry: add, list, show, promote, rollback, remove, verify.
@@ -91,6 +97,8 @@ where
         Command::Stats(a) => data::stats(a),
         Command::Split(a) => data::split(a),
         Command::Corpus(a) => data::corpus(a),
+        Command::Quantize(a) => quantize::quantize_cmd(a),
+        Command::Bench(a) => bench::bench(a),
         Command::Version => {
             println!("l2 {}", crate::VERSION);
             Ok(())

@@ -1,31 +1,123 @@
 //! Inference: forward passes over stored layers at f32, f16 and int8.
 //!
-//! CONTRACT (skeleton): [`Scorer`]'s public signatures are what the rest of the crate calls; the
-//! inference work item replaces this reference implementation with the optimised kernels.
+//! CONTRACT: [`Scorer`]'s public signatures are what the rest of the crate calls.
+//!
+//! [`Scorer::new`] packs the layers once into the kernels' layouts and picks the CPU path
+//! ([`Kernel::selected`]: best available, or `L2_KERNEL`). Scoring runs rows in chunks of up to 96 through
+//! per-thread scratch buffers, so after a thread's first call neither [`Scorer::score_one`] nor
+//! [`Scorer::score_into`] allocates. The int8 pass quantizes activations per row, dynamically and
+//! symmetrically, multiplies in i32, and dequantizes to f32 between layers (bias, ReLU, re-quantize);
+//! see [`kernels`] for the exact arithmetic, which every int8 path reproduces bit for bit.
+
+pub mod bench;
+pub mod kernels;
+#[cfg(feature = "onnx")]
+pub mod ort_graph;
+pub mod quantize;
 
 use crate::error::{Error, Result};
 use crate::model::{Layer, LayerWeights, Precision};
+use kernels::pack::{ABuf, PackedF16, PackedF32, PackedI8, BLOCK};
+pub use kernels::Kernel;
+use kernels::CHUNK;
+use std::cell::RefCell;
+
+#[derive(Debug, Clone)]
+enum Net {
+    F32(Vec<PackedF32>),
+    F16(Vec<PackedF16>),
+    Int8(Vec<PackedI8>),
+}
 
 /// A ready-to-run network: immutable, `Send + Sync`, shareable across threads.
 #[derive(Debug, Clone)]
 pub struct Scorer {
-    layers: Vec<Layer>,
+    net: Net,
     precision: Precision,
+    kernel: Kernel,
+    input_dims: usize,
+    /// Row stride of the f32 activation scratch: the widest layer, in whole blocks.
+    y_stride: usize,
+    /// Row stride of the quantized activation scratch (int8).
+    q_stride: usize,
+}
+
+#[derive(Default)]
+struct Scratch {
+    a: ABuf<f32>,
+    b: ABuf<f32>,
+    q: ABuf<u8>,
+    sx: ABuf<f32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 impl Scorer {
-    /// Build from stored layers (already checked by the model file loader).
+    /// Build from stored layers with the process-wide kernel ([`Kernel::selected`]).
     pub fn new(layers: &[Layer]) -> Result<Scorer> {
+        Scorer::with_kernel(layers, Kernel::selected()?)
+    }
+
+    /// Build for a given kernel; an error when this CPU lacks it.
+    pub fn with_kernel(layers: &[Layer], kernel: Kernel) -> Result<Scorer> {
+        let kernel = kernel.require()?;
         let precision = layers.first().map(Layer::precision).unwrap_or_default();
-        if let Some(l) = layers.iter().find(|l| l.precision() != precision) {
-            return Err(Error::param("precision", l.precision(), "all layers must share one precision"));
+        for (i, l) in layers.iter().enumerate() {
+            let what = format!("layers.{i}");
+            if l.precision() != precision {
+                return Err(Error::param("precision", l.precision(), "all layers must share one precision"));
+            }
+            l.check(&what)?;
+            if i > 0 && layers[i - 1].outputs != l.inputs {
+                return Err(Error::shape(format!("{what}.inputs"), layers[i - 1].outputs, l.inputs));
+            }
+            if let LayerWeights::Int8 { q, .. } = &l.weights {
+                if q.contains(&i8::MIN) {
+                    return Err(Error::InvalidData(format!(
+                        "{what}: int8 weights must be symmetric, in [-127, 127] (found -128)"
+                    )));
+                }
+            }
         }
-        Ok(Scorer { layers: layers.to_vec(), precision })
+        if let Some(l) = layers.last() {
+            if l.outputs != 1 {
+                return Err(Error::shape("last layer outputs", 1, l.outputs));
+            }
+        }
+        let bad = |i: usize| Error::model("<layers>", format!("layer {i} could not be packed"));
+        let net = match precision {
+            Precision::F32 => Net::F32(
+                layers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| PackedF32::new(l).ok_or_else(|| bad(i)))
+                    .collect::<Result<_>>()?,
+            ),
+            Precision::F16 => Net::F16(
+                layers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| PackedF16::new(l).ok_or_else(|| bad(i)))
+                    .collect::<Result<_>>()?,
+            ),
+            Precision::Int8 => Net::Int8(
+                layers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| PackedI8::new(l).ok_or_else(|| bad(i)))
+                    .collect::<Result<_>>()?,
+            ),
+        };
+        let y_stride = layers.iter().map(|l| l.outputs.div_ceil(BLOCK) * BLOCK).max().unwrap_or(0);
+        let q_stride = layers.iter().map(|l| l.inputs.div_ceil(4) * 4).max().unwrap_or(0);
+        Ok(Scorer { net, precision, kernel, input_dims: layers.first().map_or(0, |l| l.inputs), y_stride, q_stride })
     }
 
     /// Input width.
     pub fn input_dims(&self) -> usize {
-        self.layers.first().map_or(0, |l| l.inputs)
+        self.input_dims
     }
 
     /// Weight precision.
@@ -33,45 +125,167 @@ impl Scorer {
         self.precision
     }
 
+    /// The CPU path this scorer runs.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+
     /// Score `n` row-major embeddings `x` (`n x input_dims`) into `out` (`n`): sigmoid probabilities.
+    /// Non-finite inputs are an error.
     pub fn score_into(&self, x: &[f32], out: &mut [f32]) -> Result<()> {
-        let d = self.input_dims();
-        if d == 0 || x.len() % d != 0 {
+        let d = self.input_dims;
+        if d == 0 || !x.len().is_multiple_of(d) {
             return Err(Error::shape("embeddings", format!("n x {d}"), format!("{} floats", x.len())));
         }
         if out.len() != x.len() / d {
             return Err(Error::shape("scores output", x.len() / d, out.len()));
         }
-        for (row, o) in x.chunks_exact(d).zip(out.iter_mut()) {
-            *o = self.score_one(row)?;
+        if !kernels::all_finite(x) {
+            let at = x.iter().position(|v| !v.is_finite()).unwrap_or(0);
+            return Err(Error::InvalidData(format!(
+                "embedding row {} column {} is not finite ({})",
+                at / d,
+                at % d,
+                x[at]
+            )));
         }
+        let mut run = |s: &mut Scratch| {
+            s.a.ensure(CHUNK * self.y_stride);
+            s.b.ensure(CHUNK * self.y_stride);
+            s.q.ensure(CHUNK * self.q_stride);
+            s.sx.ensure(CHUNK);
+            for (xc, oc) in x.chunks(CHUNK * d).zip(out.chunks_mut(CHUNK)) {
+                self.forward(xc, oc, s);
+            }
+        };
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut s) => run(&mut s),
+            // Only reachable if scoring re-enters itself on this thread; correct, just allocating.
+            Err(_) => run(&mut Scratch::default()),
+        });
         Ok(())
     }
 
-    /// Score one embedding.
+    /// Score one embedding (no heap allocation after the thread's first call).
     pub fn score_one(&self, x: &[f32]) -> Result<f32> {
-        if x.len() != self.input_dims() {
-            return Err(Error::shape("embedding", self.input_dims(), x.len()));
+        if x.len() != self.input_dims {
+            return Err(Error::shape("embedding", self.input_dims, x.len()));
         }
-        let mut cur = x.to_vec();
-        for (i, l) in self.layers.iter().enumerate() {
-            let mut next = l.bias.clone();
-            for (o, acc) in next.iter_mut().enumerate() {
-                let row = o * l.inputs..(o + 1) * l.inputs;
-                *acc += match &l.weights {
-                    LayerWeights::F32(w) => w[row].iter().zip(&cur).map(|(a, b)| a * b).sum::<f32>(),
-                    LayerWeights::F16(w) => w[row].iter().zip(&cur).map(|(a, b)| a.to_f32() * b).sum::<f32>(),
-                    LayerWeights::Int8 { q, scale } => {
-                        scale[o] * q[row].iter().zip(&cur).map(|(a, b)| f32::from(*a) * b).sum::<f32>()
-                    }
-                };
-            }
-            if i + 1 < self.layers.len() {
-                next.iter_mut().for_each(|v| *v = v.max(0.0));
-            }
-            cur = next;
+        let mut out = [0f32];
+        self.score_into(x, &mut out)?;
+        Ok(out[0])
+    }
+
+    /// [`Scorer::score_into`] split over `threads` scoped threads by contiguous rows (1 = this thread).
+    pub fn score_into_threads(&self, x: &[f32], out: &mut [f32], threads: usize) -> Result<()> {
+        let d = self.input_dims.max(1);
+        let n = out.len();
+        let threads = threads.clamp(1, n.max(1));
+        if threads == 1 || x.len() != n * d {
+            return self.score_into(x, out);
         }
-        Ok(sigmoid(cur[0]))
+        let per = n.div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = x
+                .chunks(per * d)
+                .zip(out.chunks_mut(per))
+                .map(|(xc, oc)| s.spawn(move || self.score_into(xc, oc)))
+                .collect();
+            handles
+                .into_iter()
+                .try_for_each(|h| h.join().unwrap_or_else(|_| Err(Error::Check("a scoring thread panicked".into()))))
+        })
+    }
+
+    /// One chunk (`out.len() <= CHUNK` rows) through every layer.
+    fn forward(&self, x: &[f32], out: &mut [f32], s: &mut Scratch) {
+        let m = out.len();
+        let ys = self.y_stride;
+        let (mut cur, mut next) = (s.a.as_mut_slice(), s.b.as_mut_slice());
+        let k = self.kernel;
+        match &self.net {
+            Net::F32(layers) => {
+                let n = layers.len();
+                for (i, l) in layers.iter().enumerate() {
+                    let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
+                    f32_layer(k, src, xs, m, l, next, ys, i + 1 < n);
+                    std::mem::swap(&mut cur, &mut next);
+                }
+            }
+            Net::F16(layers) => {
+                let n = layers.len();
+                for (i, l) in layers.iter().enumerate() {
+                    let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
+                    f16_layer(k, src, xs, m, l, next, ys, i + 1 < n);
+                    std::mem::swap(&mut cur, &mut next);
+                }
+            }
+            Net::Int8(layers) => {
+                let n = layers.len();
+                let (q, sx) = (s.q.as_mut_slice(), s.sx.as_mut_slice());
+                let qs = self.q_stride;
+                for (i, l) in layers.iter().enumerate() {
+                    let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
+                    quantize_rows(k, src, xs, l.inputs, m, q, qs, sx);
+                    i8_layer(k, q, qs, sx, m, l, next, ys, i + 1 < n);
+                    std::mem::swap(&mut cur, &mut next);
+                }
+            }
+        }
+        for (r, o) in out.iter_mut().enumerate() {
+            *o = sigmoid(cur[r * ys]);
+        }
+    }
+}
+
+// The dispatchers: each kernel was checked as supported in `Scorer::with_kernel`, which is what makes the
+// `unsafe` calls of the `#[target_feature]` functions sound.
+
+#[allow(clippy::too_many_arguments)]
+fn f32_layer(k: Kernel, x: &[f32], xs: usize, m: usize, l: &PackedF32, y: &mut [f32], ys: usize, relu: bool) {
+    match k {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512 => unsafe { kernels::avx512::f32_layer(x, xs, m, l, y, ys, relu) },
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 | Kernel::AvxVnni => unsafe { kernels::avx2::f32_layer(x, xs, m, l, y, ys, relu) },
+        _ => kernels::scalar::f32_layer(x, xs, m, l, y, ys, relu),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn f16_layer(k: Kernel, x: &[f32], xs: usize, m: usize, l: &PackedF16, y: &mut [f32], ys: usize, relu: bool) {
+    match k {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512 => unsafe { kernels::avx512::f16_layer(x, xs, m, l, y, ys, relu) },
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 | Kernel::AvxVnni => unsafe { kernels::avx2::f16_layer(x, xs, m, l, y, ys, relu) },
+        _ => kernels::scalar::f16_layer(x, xs, m, l, y, ys, relu),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn quantize_rows(k: Kernel, x: &[f32], xs: usize, inputs: usize, m: usize, q: &mut [u8], qs: usize, sx: &mut [f32]) {
+    match k {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512 => unsafe { kernels::avx512::quantize_rows(x, xs, inputs, m, q, qs, sx) },
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 => unsafe { kernels::avx2::quantize_rows(x, xs, inputs, m, q, qs, sx, false) },
+        #[cfg(target_arch = "x86_64")]
+        Kernel::AvxVnni => unsafe { kernels::avx2::quantize_rows(x, xs, inputs, m, q, qs, sx, true) },
+        _ => kernels::scalar::quantize_rows(x, xs, inputs, m, q, qs, sx),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn i8_layer(k: Kernel, q: &[u8], qs: usize, sx: &[f32], m: usize, l: &PackedI8, y: &mut [f32], ys: usize, relu: bool) {
+    match k {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512 => unsafe { kernels::avx512::i8_layer(q, qs, sx, m, l, y, ys, relu) },
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 => unsafe { kernels::avx2::i8_layer(q, qs, sx, m, l, y, ys, relu) },
+        #[cfg(target_arch = "x86_64")]
+        Kernel::AvxVnni => unsafe { kernels::avx2::i8_layer_vnni(q, qs, sx, m, l, y, ys, relu) },
+        _ => kernels::scalar::i8_layer(q, qs, sx, m, l, y, ys, relu),
     }
 }
 
