@@ -19,7 +19,7 @@ fn corpus_is_deterministic_for_a_seed() {
 #[test]
 fn corpus_composition() {
     let rows = generate(&CorpusParams::default());
-    assert!((3_000..=5_000).contains(&rows.len()), "{} rows", rows.len());
+    assert!((4_000..=6_000).contains(&rows.len()), "{} rows", rows.len());
     let rep = BalanceReport::compute(&rows);
     assert!((0.55..=0.60).contains(&rep.benign_share), "benign share {}", rep.benign_share);
     assert!(rep.warnings.is_empty() || rep.warnings.iter().all(|w| !w.contains("harmful")));

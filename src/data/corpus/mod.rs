@@ -6,15 +6,17 @@
 //! a fixed number of distinct variants, all sharing the template's `group`, so a leakage-safe split puts
 //! unseen templates in validation and test: the model has to generalise, not memorise a template.
 //!
-//! Composition (default seed): about 4,000 rows, ~57% benign. Benign prompts from eight categories
+//! Composition (default seed): about 5,000 rows, ~55% benign. Benign prompts from eight categories
 //! (programming, technical_docs, conversational, edge_cases, professional, education,
 //! general_knowledge, creative), including benign texts with attack-like words ("ignore the previous
 //! email", "pretend you are a tour guide"); every [`hard_negatives`] row (security and programming
 //! questions that sound alarming); attacks in the JB, PI, CMD and PII families with several
-//! categories and severities each. Source is `l2core-corpus`; origin is `<corpus>` with the row number.
+//! categories and severities each, from per-family templates and from the frames x cores of `compose.rs`
+//! (group = frame, shared by every family and label using it). Source is `l2core-corpus`; origin is `<corpus>` with the row number.
 
 mod attacks;
 mod benign;
+mod compose;
 mod hard;
 mod slots;
 
@@ -60,19 +62,28 @@ struct Family {
 }
 
 const FAMILIES: &[Family] = &[
-    Family { family: "BENIGN", label: BENIGN, templates: benign::TEMPLATES, per_template: 17 },
-    Family { family: "JB", label: MALICIOUS, templates: attacks::JB, per_template: 10 },
-    Family { family: "PI", label: MALICIOUS, templates: attacks::PI, per_template: 10 },
-    Family { family: "CMD", label: MALICIOUS, templates: attacks::CMD, per_template: 10 },
-    Family { family: "PII", label: MALICIOUS, templates: attacks::PII, per_template: 10 },
+    Family { family: "BENIGN", label: BENIGN, templates: benign::TEMPLATES, per_template: 20 },
+    Family { family: "JB", label: MALICIOUS, templates: attacks::JB, per_template: 7 },
+    Family { family: "PI", label: MALICIOUS, templates: attacks::PI, per_template: 7 },
+    Family { family: "CMD", label: MALICIOUS, templates: attacks::CMD, per_template: 7 },
+    Family { family: "PII", label: MALICIOUS, templates: attacks::PII, per_template: 7 },
 ];
+
+/// Variants per (frame, attack family) and per (carrier frame, harmless task).
+const FRAME_VARIANTS: usize = 4;
+const FRAME_BENIGN_VARIANTS: usize = 8;
 
 /// Expand `{slot}` placeholders with random fillers (recursively, a few levels deep). Within one text a
 /// slot name always gets the same filler (a persona named twice is the same persona). An unknown slot is
 /// left as written, which the table tests catch.
 pub(crate) fn fill(template: &'static str, rng: &mut Rng) -> String {
+    fill_bound(template, &[], rng)
+}
+
+/// [`fill`] with some slots bound in advance (a frame's `{core}` to its family's core slot).
+fn fill_bound(template: &'static str, pre: &[(&'static str, &'static str)], rng: &mut Rng) -> String {
     let mut out = String::with_capacity(template.len() + 32);
-    let mut bound: Vec<(&'static str, &'static str)> = Vec::new();
+    let mut bound: Vec<(&'static str, &'static str)> = pre.to_vec();
     fill_into(template, rng, &mut out, &mut bound, 0);
     out
 }
@@ -228,11 +239,53 @@ fn expand(
     seen: &mut HashSet<String>,
     out: &mut Vec<Record>,
 ) {
+    let group = format!("corpus:{}:{}", family.to_ascii_lowercase(), t.id);
+    expand_into(t, &[], &group, family, label, want, rng, seen, out);
+}
+
+/// Expand a frame for each of its families: the frame is the group, whatever the family or label.
+fn expand_frame(
+    fr: &compose::Frame,
+    want: usize,
+    want_benign: usize,
+    rng: &mut Rng,
+    seen: &mut HashSet<String>,
+    out: &mut Vec<Record>,
+) {
+    let group = format!("corpus:frame:{}", fr.id);
+    for (family, core, severity) in fr.families.chars().filter_map(compose::family_of) {
+        let benign = severity == Severity::None;
+        // Harmless tasks in a carrier are ordinary work requests (emails, documents) or chat.
+        let category = match (benign, fr.id.starts_with("car_")) {
+            (false, _) => fr.category,
+            (true, true) => "professional",
+            (true, false) => "conversational",
+        };
+        let t = Tpl { id: fr.id, category, severity, text: fr.text };
+        let label = if benign { BENIGN } else { MALICIOUS };
+        let n = if benign { want_benign } else { want };
+        expand_into(&t, &[("core", core)], &group, family, label, n, rng, seen, out);
+    }
+}
+
+/// Expand `t` (with `pre` bound slots) into up to `want` distinct (normalized, corpus-wide) variants.
+#[allow(clippy::too_many_arguments)]
+fn expand_into(
+    t: &Tpl,
+    pre: &[(&'static str, &'static str)],
+    group: &str,
+    family: &str,
+    label: u8,
+    want: usize,
+    rng: &mut Rng,
+    seen: &mut HashSet<String>,
+    out: &mut Vec<Record>,
+) {
     let mut made = 0;
     let mut attempts = 0;
     while made < want && attempts < want * 8 {
         attempts += 1;
-        let raw = fill(t.text, rng);
+        let raw = fill_bound(t.text, pre, rng);
         let text = if t.category == "edge_cases" { raw } else { vary(raw, rng) };
         if !seen.insert(normalize_text(&text)) {
             continue;
@@ -246,8 +299,7 @@ fn expand(
         r.source = SOURCE.to_string();
         r.notes = format!("template {}", t.id);
         // `each_` templates are lists of unrelated texts (not variants of one prompt): a group per row.
-        let group = format!("corpus:{}:{}", family.to_ascii_lowercase(), t.id);
-        r.group = Some(if t.id.starts_with("each_") { format!("{group}:{made}") } else { group });
+        r.group = Some(if t.id.starts_with("each_") { format!("{group}:{made}") } else { group.to_string() });
         out.push(r);
     }
 }
@@ -266,9 +318,16 @@ pub fn generate(params: &CorpusParams) -> Vec<Record> {
         for t in f.templates {
             // `trap_` templates are benign prompts with attack words ("ignore the previous email"): a few
             // variants each, so one unseen trap cannot dominate a validation split.
-            let want = if t.id.starts_with("trap_") { f.per_template / 4 } else { f.per_template };
+            let want = if t.id.starts_with("trap_") || t.id.starts_with("mirror_") {
+                f.per_template / 4
+            } else {
+                f.per_template
+            };
             expand(t, f.family, f.label, want, &mut rng, &mut seen, &mut out);
         }
+    }
+    for fr in compose::FRAMES {
+        expand_frame(fr, FRAME_VARIANTS, FRAME_BENIGN_VARIANTS, &mut rng, &mut seen, &mut out);
     }
     // Interleave the families so that a prefix of the corpus is a sample of all of it.
     rng.shuffle(&mut out);
@@ -346,9 +405,14 @@ mod tests {
     #[test]
     fn every_slot_of_every_template_and_filler_exists() {
         let mut todo: Vec<&str> = all_templates().map(|t| t.text).collect();
+        todo.extend(compose::FRAMES.iter().map(|f| f.text));
+        todo.extend("JPCXB".chars().filter_map(compose::family_of).map(|(_, core, _)| core));
         let mut checked = HashSet::new();
         while let Some(t) = todo.pop() {
             for name in slot_names(t) {
+                if name == "core" {
+                    continue;
+                }
                 let fillers = slots::get(name).unwrap_or_else(|| panic!("unknown slot `{name}` in `{t}`"));
                 assert!(!fillers.is_empty(), "slot `{name}` has no fillers");
                 if checked.insert(name) {
@@ -366,6 +430,19 @@ mod tests {
         }
         let ids: HashSet<&str> = hard::TEMPLATES.iter().map(|t| t.id).collect();
         assert_eq!(ids.len(), hard::TEMPLATES.len());
+        let ids: HashSet<&str> = compose::FRAMES.iter().map(|f| f.id).collect();
+        assert_eq!(ids.len(), compose::FRAMES.len());
+    }
+
+    #[test]
+    fn every_frame_has_a_core_and_known_families() {
+        for f in compose::FRAMES {
+            assert_eq!(f.text.matches("{core}").count(), 1, "{}", f.id);
+            assert!(!f.families.is_empty(), "{}", f.id);
+            assert!(f.families.chars().all(|c| compose::family_of(c).is_some()), "{}", f.id);
+            // A frame that wraps harmless tasks must also wrap attacks, or it is just a benign template.
+            assert!(f.families.chars().any(|c| c != 'B'), "{}", f.id);
+        }
     }
 
     #[test]
