@@ -11,6 +11,7 @@ pub mod fsutil;
 pub mod gate;
 pub mod infer;
 pub mod model;
+pub mod onnx;
 pub mod pipeline;
 pub mod registry;
 pub mod reinforce;

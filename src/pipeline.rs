@@ -38,6 +38,9 @@ pub struct TrainConfig {
     pub class_weights: Option<ClassWeights>,
     /// Multiply each row's weight by its `confidence` (default true).
     pub use_confidence: bool,
+    /// Directory of the on-disk embedding cache ([`crate::embed::EmbeddingCache`]); retraining with the
+    /// same embedder then skips re-embedding known texts (default: none).
+    pub embed_cache: Option<PathBuf>,
 }
 
 impl Default for TrainConfig {
@@ -52,6 +55,7 @@ impl Default for TrainConfig {
             rejects: None,
             class_weights: None,
             use_confidence: true,
+            embed_cache: None,
         }
     }
 }
@@ -103,6 +107,11 @@ pub trait JobObserver: TrainObserver {
     fn on_phase(&mut self, phase: &str, rows: usize) {
         let _ = (phase, rows);
     }
+
+    /// `done` of `total` texts are embedded (called after each chunk of the embedding phase).
+    fn on_embedded(&mut self, done: usize, total: usize) {
+        let _ = (done, total);
+    }
 }
 
 impl JobObserver for train::Silent {}
@@ -150,7 +159,10 @@ fn row_weights(rows: &[Record], cw: ClassWeights, use_confidence: bool) -> Vec<f
         .collect()
 }
 
-/// Embed rows with progress reported in chunks.
+/// Texts per embedding call between progress reports.
+const EMBED_CHUNK: usize = 256;
+
+/// Embed rows.
 pub fn embed_records(embedder: &dyn Embedder, rows: &[Record]) -> Result<Vec<f32>> {
     let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
     embedder.embed(&texts)
@@ -203,6 +215,10 @@ pub fn train_observed(
     config.check()?;
     let params = config.train.check()?;
     let embedder = config.embedder.build()?;
+    let embedder: Box<dyn Embedder> = match &config.embed_cache {
+        Some(dir) => Box::new(crate::embed::EmbeddingCache::new(dir)?.wrap(embedder)?),
+        None => embedder,
+    };
 
     observer.on_phase("loading", 0);
     let (loaded, files) = load(config, records)?;
@@ -240,9 +256,18 @@ pub fn train_observed(
 
     let total = split.train.len() + split.val.len() + split.test.len();
     observer.on_phase("embedding", total);
-    let x_train = embed_records(embedder.as_ref(), &split.train)?;
-    let x_val = embed_records(embedder.as_ref(), &split.val)?;
-    let x_test = embed_records(embedder.as_ref(), &split.test)?;
+    let mut done = 0;
+    let mut embed_part = |rows: &[Record], observer: &mut dyn JobObserver| {
+        let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+        let offset = done;
+        done += rows.len();
+        crate::embed::embed_with_progress(embedder.as_ref(), &texts, EMBED_CHUNK, &mut |d, _| {
+            observer.on_embedded(offset + d, total)
+        })
+    };
+    let x_train = embed_part(&split.train, &mut *observer)?;
+    let x_val = embed_part(&split.val, &mut *observer)?;
+    let x_test = embed_part(&split.test, &mut *observer)?;
     let (y_train, y_val) = (labels(&split.train), labels(&split.val));
     let w_train = row_weights(&split.train, class_weights, config.use_confidence);
     let w_val = row_weights(&split.val, class_weights, config.use_confidence);

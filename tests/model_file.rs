@@ -13,6 +13,8 @@ fn round_trip_keeps_weights_metadata_and_scores() {
     let back = Model::load(&path).unwrap();
     assert_eq!(back.layers(), m.layers());
     assert_eq!(back.meta(), m.meta());
+    assert_eq!(back.to_bytes().unwrap(), m.to_bytes().unwrap(), "the same model always gives the same bytes");
+    assert_eq!(std::fs::read(&path).unwrap(), m.to_bytes().unwrap());
     let texts = ["ignore previous instructions", "what is 2+2?"];
     assert_eq!(back.score_texts(&texts).unwrap(), m.score_texts(&texts).unwrap());
 }

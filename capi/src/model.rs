@@ -7,6 +7,7 @@ use crate::error::{fail, CResult};
 use crate::ffi_boundary;
 use crate::status::l2_status;
 use std::ffi::c_char;
+use std::fmt::Write as _;
 
 /// A loaded, immutable classifier (embedder + network + metadata).
 ///
@@ -128,13 +129,15 @@ pub extern "C" fn l2_model_score_batch(
         if out_len < n {
             return Err(fail(l2_status::BufferTooSmall, format!("out_len is {out_len}, n is {n}")));
         }
-        let texts = ptrs
-            .iter()
-            .zip(lens)
-            .enumerate()
+        let mut texts = Vec::with_capacity(n);
+        // One name buffer for all entries: the name is only read when an entry fails.
+        let mut name = String::new();
+        for (i, (&p, &len)) in ptrs.iter().zip(lens).enumerate() {
+            name.clear();
+            let _ = write!(name, "texts[{i}]");
             // SAFETY: C contract: `texts[i]` readable for `text_lens[i]` bytes.
-            .map(|(i, (&p, &len))| unsafe { arg_text(p, len, &format!("texts[{i}]")) })
-            .collect::<CResult<Vec<&str>>>()?;
+            texts.push(unsafe { arg_text(p, len, &name) }?);
+        }
         let scores = model.score_texts(&texts)?;
         // SAFETY: `out` holds `out_len >= n` writable floats by contract; `scores` has `n`.
         unsafe { std::ptr::copy_nonoverlapping(scores.as_ptr(), out, scores.len()) };

@@ -4,6 +4,7 @@
 
 mod bench;
 mod data;
+mod export;
 mod gate;
 mod progress;
 mod quantize;
@@ -58,6 +59,8 @@ pub enum Command {
     Split(data::SplitArgs),
     /// Write the built-in demo corpus.
     Corpus(data::CorpusArgs),
+    /// Export a model as an ONNX graph (optionally validated in ONNX Runtime).
+    Export(export::ExportArgs),
     /// Quantize an f32 model to int8 or f16 and check its parity against the source.
     Quantize(quantize::QuantizeArgs),
     /// Latency and throughput of the embedder, the MLP and end to end, per precision (and ONNX Runtime).
@@ -97,6 +100,7 @@ where
         Command::Stats(a) => data::stats(a),
         Command::Split(a) => data::split(a),
         Command::Corpus(a) => data::corpus(a),
+        Command::Export(a) => export::export(a),
         Command::Quantize(a) => quantize::quantize_cmd(a),
         Command::Bench(a) => bench::bench(a),
         Command::Version => {

@@ -7,13 +7,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// Draws progress on stderr (hidden when stderr is not a terminal; epoch lines are printed anyway).
 pub struct CliProgress {
     bar: Option<ProgressBar>,
+    embed_bar: Option<ProgressBar>,
     quiet: bool,
 }
 
 impl CliProgress {
     /// A progress display; `quiet` prints nothing.
     pub fn new(quiet: bool) -> Self {
-        CliProgress { bar: None, quiet }
+        CliProgress { bar: None, embed_bar: None, quiet }
     }
 
     fn bar(&mut self, epoch: usize, total: usize) -> &ProgressBar {
@@ -61,6 +62,30 @@ impl TrainObserver for CliProgress {
 }
 
 impl JobObserver for CliProgress {
+    fn on_embedded(&mut self, done: usize, total: usize) {
+        if self.quiet {
+            return;
+        }
+        let bar = self.embed_bar.get_or_insert_with(|| {
+            let b = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template(
+                    " embedding [{bar:30}] {pos}/{len} texts {per_sec} {elapsed_precise} (eta {eta})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            b
+        });
+        bar.set_position(done as u64);
+        if done >= total {
+            let secs = bar.elapsed().as_secs_f64();
+            bar.finish_and_clear();
+            self.embed_bar = None;
+            eprintln!("embedded {total} texts in {secs:.1} s ({:.0} texts/s)", total as f64 / secs.max(1e-9));
+        }
+    }
+
     fn on_phase(&mut self, phase: &str, rows: usize) {
         if !self.quiet {
             if rows > 0 {

@@ -2,7 +2,7 @@
 
 use super::progress::CliProgress;
 use crate::data::{self, ClassWeights, SplitParams};
-use crate::embed::{EmbedderSpec, HashSpec};
+use crate::embed::{EmbedderSpec, HashSpec, OnnxOptions, OnnxSpec, Pooling};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, TrainConfig, TrainOutcome};
 use clap::Args;
@@ -38,6 +38,28 @@ pub struct TrainFlags {
     /// Seed for initialisation, shuffling and dropout [default: 42].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Embedder: `hash` (built-in) or `onnx` (a transformer; needs --onnx-model and --tokenizer)
+    /// [default: hash].
+    #[arg(long, value_parser = ["hash", "onnx"])]
+    pub embedder: Option<String>,
+    /// ONNX sentence-transformers model for --embedder onnx (the MLP input width follows its dims).
+    #[arg(long)]
+    pub onnx_model: Option<PathBuf>,
+    /// The model's tokenizer.json for --embedder onnx.
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+    /// ONNX embedder: longest token sequence, longer texts are truncated [default: 256].
+    #[arg(long)]
+    pub max_length: Option<usize>,
+    /// ONNX embedder pooling: mean, cls or pooled [default: mean].
+    #[arg(long)]
+    pub pooling: Option<Pooling>,
+    /// ONNX embedder: do not L2-normalize the vectors.
+    #[arg(long)]
+    pub no_normalize: bool,
+    /// Embedding cache directory: texts embedded before (same embedder) are not embedded again.
+    #[arg(long)]
+    pub embed_cache: Option<PathBuf>,
     /// Embedding width of the hashing embedder [default: 512].
     #[arg(long)]
     pub dims: Option<usize>,
@@ -99,6 +121,31 @@ impl TrainFlags {
         set!(dropout => t.dropout, learning_rate => t.learning_rate, weight_decay => t.weight_decay,
              batch_size => t.batch_size, epochs => t.epochs, patience => t.patience, seed => t.seed,
              target_fpr => c.target_fpr);
+        if self.embedder.as_deref() == Some("onnx") || self.onnx_model.is_some() || self.tokenizer.is_some() {
+            let (Some(model), Some(tokenizer)) = (&self.onnx_model, &self.tokenizer) else {
+                return Err(Error::param(
+                    "embedder",
+                    "onnx",
+                    "needs both --onnx-model PATH and --tokenizer PATH (tokenizer.json)",
+                ));
+            };
+            if self.embedder.as_deref() == Some("hash") {
+                return Err(Error::param("embedder", "hash", "--onnx-model/--tokenizer need --embedder onnx"));
+            }
+            let defaults = OnnxOptions::default();
+            let opts = OnnxOptions {
+                pooling: self.pooling.unwrap_or(defaults.pooling),
+                max_length: self.max_length.unwrap_or(defaults.max_length),
+                normalize: !self.no_normalize,
+                ..defaults
+            };
+            c.embedder = EmbedderSpec::Onnx(OnnxSpec::from_files(model, tokenizer, &opts)?);
+        } else if self.embedder.as_deref() == Some("hash") && !matches!(c.embedder, EmbedderSpec::Hash(_)) {
+            c.embedder = EmbedderSpec::Hash(HashSpec::default());
+        }
+        if let Some(dir) = &self.embed_cache {
+            c.embed_cache = Some(dir.clone());
+        }
         let hash_flags = self.dims.is_some()
             || self.char_ngrams.is_some()
             || self.word_ngrams.is_some()

@@ -1,9 +1,16 @@
-//! Text to embedding: the [`Embedder`] trait, its serializable [`EmbedderSpec`], and the built-in
-//! zero-download hashing embedder.
+//! Text to embedding: the [`Embedder`] trait, its serializable [`EmbedderSpec`], the built-in
+//! zero-download hashing embedder, ONNX transformer embedders ([`OnnxSpec`]; running them needs the
+//! `onnx` feature) and the on-disk embedding cache ([`EmbeddingCache`]).
 
+pub mod cache;
 mod hash;
+mod onnx;
 
+pub use cache::{embed_with_progress, CachedEmbedder, EmbeddingCache};
 pub use hash::{HashEmbedder, HashSpec};
+#[cfg(feature = "onnx")]
+pub use onnx::OnnxEmbedder;
+pub use onnx::{sha256_file, OnnxOptions, OnnxSpec, Pooling};
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -34,6 +41,9 @@ pub trait Embedder: Send + Sync {
 pub enum EmbedderSpec {
     /// The built-in hashing embedder.
     Hash(HashSpec),
+    /// An ONNX transformer + tokenizer. Always deserializable; building it needs the `onnx` feature
+    /// (without it, [`EmbedderSpec::build`] returns an error saying so).
+    Onnx(OnnxSpec),
 }
 
 impl EmbedderSpec {
@@ -41,6 +51,7 @@ impl EmbedderSpec {
     pub fn dims(&self) -> usize {
         match self {
             EmbedderSpec::Hash(h) => h.dims,
+            EmbedderSpec::Onnx(o) => o.dims,
         }
     }
 
@@ -48,6 +59,7 @@ impl EmbedderSpec {
     pub fn build(&self) -> Result<Box<dyn Embedder>> {
         match self {
             EmbedderSpec::Hash(h) => Ok(Box::new(HashEmbedder::new(h.clone())?)),
+            EmbedderSpec::Onnx(o) => o.build(),
         }
     }
 }

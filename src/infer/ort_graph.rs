@@ -269,23 +269,8 @@ impl Session {
     }
 }
 
-/// The process's ONNX Runtime environment, from `ORT_DYLIB_PATH` (an absolute path to
-/// `libonnxruntime.so.*`, e.g. from the onnxruntime PyPI wheel). Created once; a failure is remembered.
+/// The process's ONNX Runtime environment: the one shared with export validation and the ONNX
+/// embedder ([`crate::onnx::runtime::environment`]; ort allows a single environment per process).
 pub fn environment() -> Result<&'static ort::environment::Environment> {
-    use std::sync::OnceLock;
-    static ENV: OnceLock<std::result::Result<ort::environment::Environment, String>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let path = std::env::var_os("ORT_DYLIB_PATH").ok_or_else(|| {
-            "ORT_DYLIB_PATH is not set: point it at libonnxruntime.so.* (pip install onnxruntime; \
-             .venv/lib/python3*/site-packages/onnxruntime/capi/)"
-                .to_string()
-        })?;
-        ort::init_from(&path)
-            .map_err(|e| format!("loading ONNX Runtime from {}: {e}", std::path::Path::new(&path).display()))?
-            .with_name("l2core-bench")
-            .build()
-            .map_err(|e| format!("creating the ONNX Runtime environment: {e}"))
-    })
-    .as_ref()
-    .map_err(|e| Error::Embedder(e.clone()))
+    crate::onnx::runtime::environment()
 }

@@ -12,10 +12,9 @@ use super::meta::{ModelMeta, FORMAT_VERSION};
 use super::{Layer, LayerWeights, Precision};
 use crate::error::{Error, Result};
 use half::f16;
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 
 const FORMAT_TAG: &str = "l2core-model";
 
@@ -50,39 +49,48 @@ fn layer_bytes(l: &Layer) -> (Vec<u8>, Option<Vec<u8>>) {
     }
 }
 
-/// Serialise layers and metadata to bytes.
+/// Serialise layers and metadata to bytes. The header is written here rather than by
+/// `safetensors::serialize`, whose metadata map has no fixed key order: the same model always gives the
+/// same bytes (sorted JSON keys, tensors in layer order), and `SafeTensors::deserialize` reads it back.
 pub fn to_bytes(meta: &ModelMeta, layers: &[Layer]) -> Result<Vec<u8>> {
-    let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut tensors: Vec<(String, &'static str, Vec<usize>, Vec<u8>)> = Vec::new();
     for (i, l) in layers.iter().enumerate() {
         let (w, s) = layer_bytes(l);
         let dtype = match l.precision() {
-            Precision::F32 => Dtype::F32,
-            Precision::F16 => Dtype::F16,
-            Precision::Int8 => Dtype::I8,
+            Precision::F32 => "F32",
+            Precision::F16 => "F16",
+            Precision::Int8 => "I8",
         };
-        buffers.push((format!("layers.{i}.weight"), dtype, vec![l.outputs, l.inputs], w));
+        tensors.push((format!("layers.{i}.weight"), dtype, vec![l.outputs, l.inputs], w));
         if let Some(s) = s {
-            buffers.push((format!("layers.{i}.scale"), Dtype::F32, vec![l.outputs], s));
+            tensors.push((format!("layers.{i}.scale"), "F32", vec![l.outputs], s));
         }
-        buffers.push((format!("layers.{i}.bias"), Dtype::F32, vec![l.outputs], f32_bytes(&l.bias)));
+        tensors.push((format!("layers.{i}.bias"), "F32", vec![l.outputs], f32_bytes(&l.bias)));
     }
-    let views = buffers
-        .iter()
-        .map(|(name, dtype, shape, data)| {
-            TensorView::new(*dtype, shape.clone(), data)
-                .map(|v| (name.clone(), v))
-                .map_err(|e| Error::model("<bytes>", format!("tensor {name}: {e}")))
-        })
-        .collect::<Result<Vec<_>>>()?;
     let meta_json = serde_json::to_string(meta).map_err(|e| Error::json("model metadata", e))?;
-    let header: HashMap<String, String> = [
-        ("format".to_string(), FORMAT_TAG.to_string()),
-        ("l2core_meta".to_string(), meta_json),
-        ("weights_sha256".to_string(), weights_sha256(layers)),
-    ]
-    .into_iter()
-    .collect();
-    safetensors::serialize(views, Some(header)).map_err(|e| Error::model("<bytes>", format!("serialising: {e}")))
+    let mut header = serde_json::Map::new();
+    header.insert(
+        "__metadata__".into(),
+        serde_json::json!({ "format": FORMAT_TAG, "l2core_meta": meta_json, "weights_sha256": weights_sha256(layers) }),
+    );
+    let mut offset = 0usize;
+    for (name, dtype, shape, data) in &tensors {
+        header.insert(
+            name.clone(),
+            serde_json::json!({ "dtype": dtype, "shape": shape, "data_offsets": [offset, offset + data.len()] }),
+        );
+        offset += data.len();
+    }
+    let mut head = serde_json::to_vec(&header).map_err(|e| Error::json("model header", e))?;
+    // safetensors pads the header with spaces to a multiple of 8 so that tensor data is aligned.
+    head.resize(head.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + head.len() + offset);
+    out.extend_from_slice(&(head.len() as u64).to_le_bytes());
+    out.extend_from_slice(&head);
+    for (_, _, _, data) in &tensors {
+        out.extend_from_slice(data);
+    }
+    Ok(out)
 }
 
 /// Parse and verify model bytes; `source_name` (a path or `<bytes>`) names them in errors.

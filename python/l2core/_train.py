@@ -1,0 +1,167 @@
+"""``l2core.train`` and ``l2core.evaluate``: the CLI's training job and evaluation, from Python."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Callable, Dict, Optional
+
+from . import _l2core
+from ._data import _is_frame, _paths, _records, Dataset
+
+#: Every setting ``train`` accepts with its default (the ``l2 train`` defaults; ``rejects`` None and
+#: ``config`` None). ``lr`` is accepted as an alias of ``learning_rate``, as on the command line.
+TRAIN_DEFAULTS: Dict[str, Any] = {
+    "hidden": (256, 128, 64),
+    "dropout": 0.3,
+    "learning_rate": 1e-4,
+    "weight_decay": 1e-3,
+    "beta1": 0.9,
+    "beta2": 0.999,
+    "epsilon": 1e-8,
+    "batch_size": 32,
+    "epochs": 12,
+    "patience": 3,
+    "seed": 42,
+    "dims": 512,
+    "char_ngrams": (3, 5),
+    "word_ngrams": (1, 2),
+    "char_weight": 1.0,
+    "word_weight": 2.0,
+    "target_fpr": 0.01,
+    "split": (0.70, 0.15, 0.15),
+    "split_seed": 42,
+    "class_weights": None,
+    "use_confidence": True,
+    "skip_invalid": False,
+    "rejects": None,
+    "config": None,
+}
+
+_HASH_SETTINGS = ("dims", "char_ngrams", "word_ngrams", "char_weight", "word_weight")
+
+_TRAIN_PARAMS = ("hidden", "dropout", "learning_rate", "weight_decay", "beta1", "beta2", "epsilon",
+                 "batch_size", "epochs", "patience", "seed")
+
+
+def _config(settings: Dict[str, Any]) -> Dict[str, Any]:
+    """The TrainConfig JSON form for ``settings`` (only the given ones; the engine fills the defaults)."""
+    if "lr" in settings:
+        if "learning_rate" in settings:
+            raise TypeError("train() got both 'lr' and 'learning_rate'")
+        settings["learning_rate"] = settings.pop("lr")
+    unknown = sorted(set(settings) - set(TRAIN_DEFAULTS))
+    if unknown:
+        raise TypeError(f"train() got an unexpected keyword argument {unknown[0]!r}")
+    config: Dict[str, Any] = {}
+    if settings.get("config") is not None:
+        with open(settings["config"], encoding="utf-8") as f:
+            config = json.load(f)
+    train = dict(config.get("train", {}))
+    for name in _TRAIN_PARAMS:
+        if name in settings:
+            value = settings[name]
+            train[name] = list(value) if name == "hidden" else value
+    if train:
+        config["train"] = train
+    for name in ("target_fpr", "use_confidence", "skip_invalid"):
+        if name in settings:
+            config[name] = settings[name]
+    if settings.get("rejects") is not None:
+        config["rejects"] = os.fspath(settings["rejects"])
+    if "split" in settings:
+        parts = list(settings["split"])
+        if len(parts) != 3:
+            raise _l2core.InvalidParamError(
+                f"invalid setting `split` = {settings['split']!r}: needs three fractions train,val,test"
+            )
+        split = dict(config.get("split", {}))
+        split.update(train=parts[0], val=parts[1], test=parts[2])
+        config["split"] = split
+    if "split_seed" in settings:
+        split = dict(config.get("split", {}))
+        split["seed"] = settings["split_seed"]
+        config["split"] = split
+    cw = settings.get("class_weights")
+    if cw is not None:
+        if isinstance(cw, dict):
+            config["class_weights"] = {"benign": cw["benign"], "malicious": cw["malicious"]}
+        else:
+            parts = list(cw)
+            if len(parts) != 2:
+                raise _l2core.InvalidParamError(
+                    f"invalid setting `class_weights` = {cw!r}: needs two weights benign,malicious"
+                )
+            config["class_weights"] = {"benign": parts[0], "malicious": parts[1]}
+    return config
+
+
+def train(
+    data: Any = None,
+    *,
+    callback: Optional[Callable[[Dict[str, Any]], Any]] = None,
+    **settings: Any,
+) -> "_l2core.Model":
+    """Train, calibrate and evaluate a model, exactly like ``l2 train`` (same defaults, same names).
+
+    ``data``: None for the built-in demo corpus; a CSV path or a list of CSV paths (merged and
+    de-duplicated, recorded in the model's data fingerprint); a pandas DataFrame with the schema columns
+    (text and label required); or a Dataset from ``read_csv``. Settings (see ``TRAIN_DEFAULTS``):
+    hidden, dropout, learning_rate (alias lr), weight_decay, beta1, beta2, epsilon, batch_size, epochs,
+    patience, seed, dims, char_ngrams=(min, max), word_ngrams=(min, max), char_weight, word_weight (the
+    hashing embedder), target_fpr, split=(train, val, test), split_seed, class_weights=(benign,
+    malicious), use_confidence, skip_invalid, rejects (CSV path for rejected rows: required when any row
+    is rejected, so that none is lost silently), config (a TrainConfig JSON file the settings override).
+    An unknown setting raises TypeError naming it; an out-of-range one InvalidParamError.
+
+    ``callback``, when given, is called after each epoch with a dict (epoch, train_loss, val_loss,
+    val_fpr, val_tpr, seconds); an exception it raises, or Ctrl-C, stops training and propagates.
+    Training runs without the GIL. Returns the calibrated :class:`Model` (its ``report`` is the
+    test-split evaluation).
+    """
+    hash_settings = {k: settings.pop(k) for k in _HASH_SETTINGS if k in settings}
+    for k in ("char_ngrams", "word_ngrams"):
+        if k in hash_settings:
+            hash_settings[k] = list(hash_settings[k])
+    config = _config(settings)
+    records = None
+    if data is not None:
+        paths = _paths(data)
+        if paths is not None:
+            config["data"] = paths
+        elif _is_frame(data) or isinstance(data, Dataset):
+            records = _records(data, skip_invalid=bool(config.get("skip_invalid", False)))
+        else:
+            raise TypeError(
+                "data must be None (built-in corpus), a CSV path, a list of CSV paths, a pandas DataFrame "
+                f"or an l2core.Dataset, got {type(data).__name__}"
+            )
+    hash_json = json.dumps(hash_settings) if hash_settings else None
+    return _l2core._train(json.dumps(config), records, callback, hash_json)
+
+
+def evaluate(
+    model: "_l2core.Model",
+    data: Any,
+    *,
+    threshold: Optional[float] = None,
+    skip_invalid: bool = False,
+    rejects: Optional[str] = None,
+) -> "_l2core.Report":
+    """Evaluate ``model`` on labelled data, like ``l2 eval``: returns a :class:`Report`.
+
+    ``data``: a CSV path or a list of them (merged and de-duplicated), a pandas DataFrame, or a Dataset.
+    ``threshold`` overrides the model's. With ``skip_invalid`` invalid rows are left out and written to
+    ``rejects`` (required then, so that no row is lost silently).
+    """
+    if not isinstance(model, _l2core.Model):
+        raise TypeError(f"model must be an l2core.Model, got {type(model).__name__}")
+    records = _records(data, skip_invalid=skip_invalid, merge=True)
+    rejected = len(records.rejects())
+    if rejected:
+        if rejects is None:
+            raise _l2core.InvalidParamError(
+                f"invalid setting `rejects` = none: {rejected} row(s) were rejected; give a rejects file"
+            )
+        records.write_rejects(os.fspath(rejects))
+    return _l2core._evaluate(model, records, threshold)

@@ -1,0 +1,481 @@
+//! MLP to ONNX: a standard graph any ONNX runtime executes, written from Rust (no Python, no protoc).
+//!
+//! The graph (opset [`OPSET`], IR version [`IR_VERSION`]):
+//!
+//! ```text
+//! embeddings  float [N, dims]            (N is the dynamic dimension "N")
+//!   -> Gemm(x, W_0, b_0, transB=1) -> Relu -> ... -> Gemm(x, W_last, b_last, transB=1) -> Sigmoid
+//! probability float [N, 1]
+//! ```
+//!
+//! `W_i` is the stored `[outputs, inputs]` row-major matrix, so no transpose is materialised. Per
+//! precision the weight comes from:
+//! - `f32`: a FLOAT initializer;
+//! - `f16`: a FLOAT16 initializer followed by `Cast(to=FLOAT)` (the same f16 values the native engine
+//!   widens, so weights are bit-identical);
+//! - `int8`: an INT8 initializer with one FLOAT scale per output row and zero points of 0, through
+//!   `DequantizeLinear(axis=0)` (per-axis dequantization, opset >= 13): `w = q * scale[row]`, exactly the
+//!   stored form. Biases stay FLOAT at every precision, as in the model file.
+//! - `int8` with [`Int8Activations::DynamicPerRow`]: the native int8 kernels' arithmetic instead
+//!   (activations quantized per row, integer products): per layer
+//!   `m = ReduceMax(Abs(x), axis 1)`, `x_q = Cast<int8>(Clip(Round(x * (127 / m)), -127, 127))` (q = 0 for an
+//!   all-zero row), `MatMulInteger(x_q, W_q^T)` (int32), then `Cast<float> * (scale * m / 127) + b`: the
+//!   native kernels' arithmetic step for step. Still only
+//!   standard opset-17 operators, so any runtime runs it; closer to the native int8 scores, and int8
+//!   products where the runtime has them.
+//!
+//! Model metadata (`metadata_props`): `threshold`, `embedder` (the [`crate::embed::EmbedderSpec`] JSON),
+//! `l2core_version`, `precision`, `source_precision`, `input_dims`, `hidden` (JSON list),
+//! `weights_sha256` (of the exported layers, as in the model file), `created`.
+
+use super::proto::{self, attribute_type, data_type};
+use crate::error::{Error, Result};
+use crate::model::{weights_sha256, Layer, LayerWeights, ModelMeta, Precision};
+use crate::Model;
+use half::f16;
+use prost::Message;
+use std::collections::BTreeMap;
+
+/// ONNX operator set version of the exported graph (default domain).
+pub const OPSET: i64 = 17;
+/// ONNX IR version matching [`OPSET`].
+pub const IR_VERSION: i64 = 8;
+/// Name of the graph input.
+pub const INPUT_NAME: &str = "embeddings";
+/// Name of the graph output.
+pub const OUTPUT_NAME: &str = "probability";
+
+/// An exported graph together with the layers it encodes.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    /// The serialized `ModelProto`.
+    pub bytes: Vec<u8>,
+    /// Weight precision of the graph.
+    pub precision: Precision,
+    /// The layers at that precision (the model's own, or converted from it); the native engine scores
+    /// these to validate the graph.
+    pub layers: Vec<Layer>,
+}
+
+/// How an int8 graph treats activations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Int8Activations {
+    /// Whichever of the two the native engine's int8 kernels compute (default): decided by scoring
+    /// probe inputs natively and with both emulations ([`native_int8_activations`]).
+    #[default]
+    Auto,
+    /// Float activations, weights through `DequantizeLinear` (the plainest standard graph).
+    Float,
+    /// Activations quantized per row to int8 and `MatMulInteger`, like the native int8 kernels.
+    DynamicPerRow,
+}
+
+impl std::str::FromStr for Int8Activations {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(Int8Activations::Auto),
+            "float" => Ok(Int8Activations::Float),
+            "dynamic" | "dynamic_per_row" => Ok(Int8Activations::DynamicPerRow),
+            _ => Err(Error::param("int8-activations", s, "expected auto, float or dynamic")),
+        }
+    }
+}
+
+/// Export settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExportOptions {
+    /// Weight precision (`None`: the model's own).
+    pub precision: Option<Precision>,
+    /// Activations of an int8 graph (ignored for f32 / f16).
+    pub int8_activations: Int8Activations,
+}
+
+/// Export `model` at `precision` (`None`: the model's own precision). A different precision converts
+/// the weights first (see [`convert_layers`]).
+pub fn export(model: &Model, precision: Option<Precision>) -> Result<Exported> {
+    export_with(model, &ExportOptions { precision, ..ExportOptions::default() })
+}
+
+/// Export `model` with `opts`.
+pub fn export_with(model: &Model, opts: &ExportOptions) -> Result<Exported> {
+    export_layers_with(model.meta(), model.layers(), opts.precision.unwrap_or(model.precision()), opts.int8_activations)
+}
+
+/// Export stored `layers` described by `meta` at `precision`.
+pub fn export_layers(meta: &ModelMeta, layers: &[Layer], precision: Precision) -> Result<Exported> {
+    export_layers_with(meta, layers, precision, Int8Activations::Float)
+}
+
+fn export_layers_with(
+    meta: &ModelMeta,
+    layers: &[Layer],
+    precision: Precision,
+    acts: Int8Activations,
+) -> Result<Exported> {
+    if layers.is_empty() {
+        return Err(Error::model("<in memory>", "no layers to export"));
+    }
+    if layers.last().map(|l| l.outputs) != Some(1) {
+        return Err(Error::model("<in memory>", "the last layer must have one output (the logit)"));
+    }
+    for (i, w) in layers.windows(2).enumerate() {
+        if w[0].outputs != w[1].inputs {
+            return Err(Error::shape(format!("layers.{} inputs", i + 1), w[0].outputs, w[1].inputs));
+        }
+    }
+    for (i, l) in layers.iter().enumerate() {
+        l.check(&format!("layers.{i}"))?;
+    }
+    let layers = convert_layers(layers, precision)?;
+    let acts = match (precision, acts) {
+        (Precision::Int8, Int8Activations::Auto) => native_int8_activations(&layers)?,
+        (Precision::Int8, a) => a,
+        _ => Int8Activations::Float,
+    };
+    let graph = build_graph(&layers, acts)?;
+    let hidden: Vec<usize> = layers[..layers.len() - 1].iter().map(|l| l.outputs).collect();
+    let mut props = BTreeMap::new();
+    props.insert("threshold", meta.threshold.to_string());
+    props.insert("embedder", serde_json::to_string(&meta.embedder).map_err(|e| Error::json("embedder spec", e))?);
+    props.insert("l2core_version", crate::VERSION.to_string());
+    props.insert("precision", precision.to_string());
+    if precision == Precision::Int8 {
+        let a = if acts == Int8Activations::Float { "float" } else { "dynamic_per_row" };
+        props.insert("int8_activations", a.to_string());
+    }
+    props.insert("source_precision", meta.precision.to_string());
+    props.insert("input_dims", layers[0].inputs.to_string());
+    props.insert("hidden", serde_json::to_string(&hidden).map_err(|e| Error::json("hidden widths", e))?);
+    props.insert("weights_sha256", weights_sha256(&layers));
+    props.insert("created", meta.created.clone());
+    let model = proto::ModelProto {
+        ir_version: IR_VERSION,
+        producer_name: "l2core".into(),
+        producer_version: crate::VERSION.into(),
+        domain: "ai.l2core".into(),
+        model_version: 1,
+        doc_string: "L2 malicious-prompt classifier: embeddings [N, dims] -> probability [N, 1]".into(),
+        graph: Some(graph),
+        opset_import: vec![proto::OperatorSetIdProto { domain: String::new(), version: OPSET }],
+        metadata_props: props
+            .into_iter()
+            .map(|(k, v)| proto::StringStringEntryProto { key: k.into(), value: v })
+            .collect(),
+    };
+    Ok(Exported { bytes: model.encode_to_vec(), precision, layers })
+}
+
+/// Convert stored layers to `precision`: f16 rounds to nearest; int8 is symmetric per output row,
+/// `scale = max|w| / 127`, `q = round_half_even(w / scale)` (a zero row gets scale 0; the same rule as
+/// `l2 quantize`); from int8 the weights are dequantized first. Same precision returns the layers
+/// unchanged.
+pub fn convert_layers(layers: &[Layer], precision: Precision) -> Result<Vec<Layer>> {
+    if layers.iter().all(|l| l.precision() == Precision::F32) {
+        // The same quantizer as `l2 quantize`, so an exported int8 graph of an f32 model holds the very
+        // weights `l2 quantize` would store.
+        return crate::infer::quantize::quantize_layers(layers, precision);
+    }
+    layers
+        .iter()
+        .map(|l| {
+            if l.precision() == precision {
+                return Ok(l.clone());
+            }
+            let w = f32_weights(l);
+            let weights = match precision {
+                Precision::F32 => LayerWeights::F32(w),
+                Precision::F16 => LayerWeights::F16(w.iter().map(|&v| f16::from_f32(v)).collect()),
+                Precision::Int8 => {
+                    let mut q = Vec::with_capacity(w.len());
+                    let mut scale = Vec::with_capacity(l.outputs);
+                    for row in w.chunks_exact(l.inputs) {
+                        let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                        let s = max / 127.0;
+                        scale.push(s);
+                        q.extend(row.iter().map(|&v| {
+                            if s > 0.0 {
+                                (v / s).round_ties_even().clamp(-127.0, 127.0) as i8
+                            } else {
+                                0
+                            }
+                        }));
+                    }
+                    LayerWeights::Int8 { q, scale }
+                }
+            };
+            Ok(Layer { inputs: l.inputs, outputs: l.outputs, weights, bias: l.bias.clone() })
+        })
+        .collect()
+}
+
+/// Which activation arithmetic the native int8 engine uses for these (int8) layers: scores 16
+/// heavy-tailed probe rows with [`crate::infer::Scorer`] and with both emulations (f64), and returns the
+/// closer one ([`Int8Activations::Float`] on a tie). The graph then matches the engine whichever int8
+/// kernels this build has.
+pub fn native_int8_activations(layers: &[Layer]) -> Result<Int8Activations> {
+    let d = layers.first().map_or(0, |l| l.inputs);
+    let mut rng = crate::rng::Rng::new(0x5eed);
+    let rows = 16;
+    let x: Vec<f32> = (0..rows * d).map(|_| rng.normal().powi(3)).collect();
+    let mut native = vec![0.0; rows];
+    crate::infer::Scorer::new(layers)?.score_into(&x, &mut native)?;
+    let (mut float_gap, mut dyn_gap) = (0.0f64, 0.0f64);
+    for (row, &n) in x.chunks_exact(d).zip(&native) {
+        float_gap += (emulate_int8(layers, row, false) - f64::from(n)).abs();
+        dyn_gap += (emulate_int8(layers, row, true) - f64::from(n)).abs();
+    }
+    Ok(if dyn_gap < float_gap { Int8Activations::DynamicPerRow } else { Int8Activations::Float })
+}
+
+fn emulate_int8(layers: &[Layer], x: &[f32], dynamic: bool) -> f64 {
+    let mut cur: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    for (i, l) in layers.iter().enumerate() {
+        let LayerWeights::Int8 { q, scale } = &l.weights else { return f64::NAN };
+        let amax = cur.iter().fold(0.0f64, |m, v| m.max(v.abs())) as f32;
+        let xs = if dynamic { amax / 127.0 } else { 1.0 };
+        let xq: Vec<f64> = if !dynamic {
+            cur.clone()
+        } else if amax == 0.0 {
+            vec![0.0; cur.len()]
+        } else {
+            let inv = 127.0 / amax;
+            cur.iter().map(|&v| f64::from((v as f32 * inv).round_ties_even().clamp(-127.0, 127.0))).collect()
+        };
+        let mut next: Vec<f64> = (0..l.outputs)
+            .map(|o| {
+                let acc: f64 =
+                    q[o * l.inputs..(o + 1) * l.inputs].iter().zip(&xq).map(|(&w, &v)| f64::from(w) * v).sum();
+                acc * f64::from(xs) * f64::from(scale[o]) + f64::from(l.bias[o])
+            })
+            .collect();
+        if i + 1 < layers.len() {
+            next.iter_mut().for_each(|v| *v = v.max(0.0));
+        }
+        cur = next;
+    }
+    1.0 / (1.0 + (-cur[0]).exp())
+}
+
+fn f32_weights(l: &Layer) -> Vec<f32> {
+    match &l.weights {
+        LayerWeights::F32(w) => w.clone(),
+        LayerWeights::F16(w) => w.iter().map(|v| v.to_f32()).collect(),
+        LayerWeights::Int8 { q, scale } => q
+            .chunks_exact(l.inputs)
+            .zip(scale)
+            .flat_map(|(row, &s)| row.iter().map(move |&v| f32::from(v) * s))
+            .collect(),
+    }
+}
+
+fn dims_i64(what: &str, v: &[usize]) -> Result<Vec<i64>> {
+    v.iter().map(|&d| i64::try_from(d).map_err(|_| Error::shape(what, "a dimension below 2^63", d))).collect()
+}
+
+fn tensor(name: String, data_type: i32, dims: &[usize], raw_data: Vec<u8>) -> Result<proto::TensorProto> {
+    Ok(proto::TensorProto { dims: dims_i64(&name, dims)?, data_type, name, raw_data })
+}
+
+fn f32_raw(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn node(
+    op: &str,
+    name: String,
+    inputs: &[&str],
+    output: &str,
+    attribute: Vec<proto::AttributeProto>,
+) -> proto::NodeProto {
+    proto::NodeProto {
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![output.to_string()],
+        name,
+        op_type: op.into(),
+        attribute,
+        ..Default::default()
+    }
+}
+
+fn ints_attr(name: &str, ints: Vec<i64>) -> proto::AttributeProto {
+    proto::AttributeProto { name: name.into(), ints, r#type: attribute_type::INTS, ..Default::default() }
+}
+
+fn int_attr(name: &str, i: i64) -> proto::AttributeProto {
+    proto::AttributeProto { name: name.into(), i, r#type: attribute_type::INT, ..Default::default() }
+}
+
+fn float_attr(name: &str, f: f32) -> proto::AttributeProto {
+    proto::AttributeProto { name: name.into(), f, r#type: attribute_type::FLOAT, ..Default::default() }
+}
+
+fn value_info(name: &str, dims: [proto::dimension::Value; 2]) -> proto::ValueInfoProto {
+    proto::ValueInfoProto {
+        name: name.into(),
+        r#type: Some(proto::TypeProto {
+            tensor_type: Some(proto::TypeProtoTensor {
+                elem_type: data_type::FLOAT,
+                shape: Some(proto::TensorShapeProto {
+                    dim: dims.into_iter().map(|v| proto::Dimension { value: Some(v) }).collect(),
+                }),
+            }),
+        }),
+        doc_string: String::new(),
+    }
+}
+
+/// Nodes of one dynamic-per-row int8 layer: `x` -> pre-activation `out` (see the module docs).
+fn dynamic_int8_layer(
+    i: usize,
+    l: &Layer,
+    (q, scale): (&[i8], &[f32]),
+    (x, out): (&str, &str),
+    nodes: &mut Vec<proto::NodeProto>,
+    inits: &mut Vec<proto::TensorProto>,
+) -> Result<()> {
+    let n = |s: &str| format!("layers.{i}.{s}");
+    // W_q^T, [inputs, outputs]: MatMulInteger has no transpose attribute.
+    let mut qt = vec![0u8; q.len()];
+    for o in 0..l.outputs {
+        for k in 0..l.inputs {
+            qt[k * l.outputs + o] = q[o * l.inputs + k] as u8;
+        }
+    }
+    inits.push(tensor(n("weight_q_t"), data_type::INT8, &[l.inputs, l.outputs], qt)?);
+    inits.push(tensor(n("scale"), data_type::FLOAT, &[l.outputs], f32_raw(scale))?);
+    // The native kernels' arithmetic (crate::infer::kernels): q = round_half_even(x * (127 / max|x|)) (the
+    // reciprocal, not x / s: hash embeddings repeat values, so one rounding tie flips many q at once),
+    // y = acc * s * scale[o] + b with s = max|x| / 127; an all-zero row gives q = 0, s = 0.
+    let steps: [(&str, &[&str], &str, Vec<proto::AttributeProto>); 14] = [
+        ("Abs", &[x], "abs", vec![]),
+        ("ReduceMax", &[&n("abs")], "amax", vec![ints_attr("axes", vec![1]), int_attr("keepdims", 1)]),
+        ("Equal", &[&n("amax"), "const.0"], "zero_row", vec![]),
+        ("Where", &[&n("zero_row"), "const.1", &n("amax")], "amax_safe", vec![]),
+        ("Div", &["const.127", &n("amax_safe")], "inv", vec![]),
+        ("Mul", &[x, &n("inv")], "xmul", vec![]),
+        ("Round", &[&n("xmul")], "xround", vec![]),
+        ("Clip", &[&n("xround"), "const.-127", "const.127"], "xclip", vec![]),
+        ("Cast", &[&n("xclip")], "xq", vec![int_attr("to", i64::from(data_type::INT8))]),
+        ("MatMulInteger", &[&n("xq"), &n("weight_q_t")], "acc", vec![]),
+        ("Cast", &[&n("acc")], "accf", vec![int_attr("to", i64::from(data_type::FLOAT))]),
+        ("Div", &[&n("amax"), "const.127"], "xs", vec![]),
+        // (acc * s) * scale, not acc * (scale * s) as natively: ONNX Runtime's MatMulIntegerToFloat
+        // fusion mis-handles a [N, out] scale product (checked with 1.32: scores off by up to 0.3),
+        // and the two orders differ by at most an ulp.
+        ("Mul", &[&n("accf"), &n("xs")], "acc_x", vec![]),
+        ("Mul", &[&n("acc_x"), &n("scale")], "acc_xw", vec![]),
+    ];
+    for (k, (op, inputs, output, attrs)) in steps.into_iter().enumerate() {
+        nodes.push(node(op, n(&format!("q{k}.{}", op.to_lowercase())), inputs, &n(output), attrs));
+    }
+    nodes.push(node("Add", n("add_bias"), &[&n("acc_xw"), &n("bias")], out, vec![]));
+    Ok(())
+}
+
+fn build_graph(layers: &[Layer], acts: Int8Activations) -> Result<proto::GraphProto> {
+    use proto::dimension::Value::{DimParam, DimValue};
+    let mut nodes = Vec::new();
+    let mut inits = Vec::new();
+    if acts == Int8Activations::DynamicPerRow {
+        for (name, v) in [("const.127", 127.0f32), ("const.-127", -127.0), ("const.0", 0.0), ("const.1", 1.0)] {
+            inits.push(tensor(name.into(), data_type::FLOAT, &[], f32_raw(&[v]))?);
+        }
+    }
+    let mut cur = INPUT_NAME.to_string();
+    for (i, l) in layers.iter().enumerate() {
+        let shape = [l.outputs, l.inputs];
+        let weight = format!("layers.{i}.weight");
+        let bias = format!("layers.{i}.bias");
+        let last = i + 1 == layers.len();
+        let pre = format!("layers.{i}.out");
+        let (op, out) = if last { ("Sigmoid", OUTPUT_NAME.to_string()) } else { ("Relu", format!("layers.{i}.relu")) };
+        if let (Int8Activations::DynamicPerRow, LayerWeights::Int8 { q, scale }) = (acts, &l.weights) {
+            inits.push(tensor(bias.clone(), data_type::FLOAT, &[l.outputs], f32_raw(&l.bias))?);
+            dynamic_int8_layer(i, l, (q, scale), (&cur, &pre), &mut nodes, &mut inits)?;
+            nodes.push(node(op, format!("layers.{i}.{}", op.to_lowercase()), &[&pre], &out, vec![]));
+            cur = out;
+            continue;
+        }
+        match &l.weights {
+            LayerWeights::F32(w) => inits.push(tensor(weight.clone(), data_type::FLOAT, &shape, f32_raw(w))?),
+            LayerWeights::F16(w) => {
+                let src = format!("layers.{i}.weight_f16");
+                inits.push(tensor(
+                    src.clone(),
+                    data_type::FLOAT16,
+                    &shape,
+                    w.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                )?);
+                nodes.push(node("Cast", format!("layers.{i}.cast"), &[&src], &weight, vec![int_attr("to", 1)]));
+            }
+            LayerWeights::Int8 { q, scale } => {
+                let (qn, sn, zn) =
+                    (format!("layers.{i}.weight_q"), format!("layers.{i}.scale"), format!("layers.{i}.zero_point"));
+                inits.push(tensor(qn.clone(), data_type::INT8, &shape, q.iter().map(|&v| v as u8).collect())?);
+                inits.push(tensor(sn.clone(), data_type::FLOAT, &[l.outputs], f32_raw(scale))?);
+                inits.push(tensor(zn.clone(), data_type::INT8, &[l.outputs], vec![0; l.outputs])?);
+                nodes.push(node(
+                    "DequantizeLinear",
+                    format!("layers.{i}.dequantize"),
+                    &[&qn, &sn, &zn],
+                    &weight,
+                    vec![int_attr("axis", 0)],
+                ));
+            }
+        }
+        inits.push(tensor(bias.clone(), data_type::FLOAT, &[l.outputs], f32_raw(&l.bias))?);
+        nodes.push(node(
+            "Gemm",
+            format!("layers.{i}.gemm"),
+            &[&cur, &weight, &bias],
+            &pre,
+            vec![float_attr("alpha", 1.0), float_attr("beta", 1.0), int_attr("transA", 0), int_attr("transB", 1)],
+        ));
+        nodes.push(node(op, format!("layers.{i}.{}", op.to_lowercase()), &[&pre], &out, vec![]));
+        cur = out;
+    }
+    let dims =
+        i64::try_from(layers[0].inputs).map_err(|_| Error::shape("input dims", "below 2^63", layers[0].inputs))?;
+    Ok(proto::GraphProto {
+        node: nodes,
+        name: "l2core_mlp".into(),
+        initializer: inits,
+        doc_string: String::new(),
+        input: vec![value_info(INPUT_NAME, [DimParam("N".into()), DimValue(dims)])],
+        output: vec![value_info(OUTPUT_NAME, [DimParam("N".into()), DimValue(1)])],
+    })
+}
+
+/// What [`inspect`] reads back from ONNX bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnnxInfo {
+    /// IR version.
+    pub ir_version: i64,
+    /// Default-domain opset.
+    pub opset: Option<i64>,
+    /// Graph input names.
+    pub inputs: Vec<String>,
+    /// Graph output names.
+    pub outputs: Vec<String>,
+    /// Operator types in node order.
+    pub ops: Vec<String>,
+    /// `metadata_props`.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// Decode the header of an ONNX model (any producer): versions, graph inputs/outputs, ops, metadata.
+pub fn inspect(bytes: &[u8]) -> Result<OnnxInfo> {
+    let m = proto::ModelProto::decode(bytes)
+        .map_err(|e| Error::model("<onnx bytes>", format!("not an ONNX ModelProto: {e}")))?;
+    let g = m.graph.unwrap_or_default();
+    Ok(OnnxInfo {
+        ir_version: m.ir_version,
+        opset: m.opset_import.iter().find(|o| o.domain.is_empty() || o.domain == "ai.onnx").map(|o| o.version),
+        inputs: g.input.iter().map(|v| v.name.clone()).collect(),
+        outputs: g.output.iter().map(|v| v.name.clone()).collect(),
+        ops: g.node.iter().map(|n| n.op_type.clone()).collect(),
+        metadata: m.metadata_props.into_iter().map(|p| (p.key, p.value)).collect(),
+    })
+}
