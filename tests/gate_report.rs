@@ -133,3 +133,24 @@ fn bad_inputs_are_errors() {
     let bad = GateParams { max_tpr_drop: 2.0, ..params() };
     assert!(gate::run(&c, &b, &rows(), &[], &sim(), &bad).unwrap_err().to_string().contains("max-tpr-drop"));
 }
+
+#[cfg(feature = "onnx")]
+#[test]
+fn a_real_onnx_export_is_run_and_compared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = common::tiny_model(64, &[8], 1);
+    let path = tmp.path().join("cand.l2");
+    m.save(&path).unwrap();
+    std::fs::write(tmp.path().join("cand.onnx"), l2core::onnx::export(&m, None).unwrap().bytes).unwrap();
+    let test = rows();
+    let c = Contender { name: "cand".into(), model: &m, path: Some(path) };
+    let r = gate::run(&c, &c, &test, &[], &sim(), &params()).unwrap();
+    let onnx = r.criteria.iter().find(|c| c.name == "onnx_equivalence").unwrap();
+    match l2core::onnx::runtime::library_path() {
+        Ok(_) => assert_eq!(onnx.status, Status::Pass, "{onnx:?}"),
+        Err(e) => {
+            eprintln!("no ONNX Runtime ({e}): the criterion must fail, not skip");
+            assert_eq!(onnx.status, Status::Fail, "{onnx:?}");
+        }
+    }
+}

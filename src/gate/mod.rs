@@ -9,7 +9,7 @@
 //! | `hard_negatives` | every hard negative (built-in set + those in the test data) scores benign |
 //! | `production_simulation` | fewer than 100 false positives on 10,000 benign-like prompts |
 //! | `latency_p95` | P95 of one-prompt scoring (embed + network) below 10 ms |
-//! | `onnx_equivalence` | when an export `<candidate>.onnx` exists: it scores like the model (else skipped) |
+//! | `onnx_equivalence` | when an export `<candidate>.onnx` exists: ONNX Runtime scores it like the model (else skipped) |
 //!
 //! The gate passes when no criterion fails. The production simulation prompts come from a file
 //! (`--benign-sim`) or, by default, from the built-in corpus generator run with seeds other than the
@@ -353,10 +353,42 @@ fn onnx_criterion(c: &Contender<'_>, texts: &[&str]) -> Criterion {
     Criterion { name: "onnx_equivalence".into(), requirement, measured, status }
 }
 
-/// Run the export next to the model in ONNX Runtime on `texts` and compare with the native scores.
+/// Run the export next to the model in ONNX Runtime on `texts` and compare with the native scores. The
+/// export's precision comes from its `precision` metadata (as `l2 export` writes it), else the model's.
+#[cfg(feature = "onnx")]
+fn validate_onnx(model: &Model, export: &std::path::Path, texts: &[&str]) -> Result<(bool, String)> {
+    let bytes = std::fs::read(export).map_err(|e| Error::io("reading", export, e))?;
+    let info = crate::onnx::inspect(&bytes)?;
+    let precision = match info.metadata.get("precision") {
+        Some(p) => p.parse()?,
+        None => model.precision(),
+    };
+    let layers = crate::onnx::convert_layers(model.layers(), precision)?;
+    let exported = crate::onnx::Exported { bytes, precision, layers };
+    let r = crate::onnx::validate_texts(model, &exported, texts)?;
+    Ok((
+        r.passed(),
+        format!(
+            "{} ({}) on {} prompts: max |score diff| {:.2e} (allowed {:.1e}), decision agreement {:.3}% (required {:.2}%)",
+            export.display(),
+            r.precision,
+            r.rows,
+            r.max_abs_diff,
+            r.tolerance.max_abs_diff,
+            100.0 * r.decision_agreement,
+            100.0 * r.tolerance.min_agreement
+        ),
+    ))
+}
+
+/// Without the `onnx` feature an existing export cannot be checked: the criterion fails.
+#[cfg(not(feature = "onnx"))]
 fn validate_onnx(model: &Model, export: &std::path::Path, texts: &[&str]) -> Result<(bool, String)> {
     let _ = (model, texts);
-    Err(Error::Check(format!("{} exists, but this build cannot validate ONNX exports", export.display())))
+    Err(Error::Check(format!(
+        "{} exists, but l2core was built without the `onnx` feature and cannot run it",
+        export.display()
+    )))
 }
 
 fn change(b: f64, c: f64) -> Option<f64> {
