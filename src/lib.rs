@@ -8,10 +8,13 @@ pub mod embed;
 pub mod error;
 pub mod eval;
 pub mod fsutil;
+pub mod gate;
 pub mod infer;
 pub mod model;
 pub mod onnx;
 pub mod pipeline;
+pub mod registry;
+pub mod reinforce;
 pub mod rng;
 pub mod train;
 

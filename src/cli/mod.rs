@@ -5,8 +5,12 @@
 mod bench;
 mod data;
 mod export;
+mod gate;
 mod progress;
 mod quantize;
+mod registry;
+mod reinforce;
+mod retrain;
 mod score;
 mod train;
 
@@ -63,6 +67,14 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Print the version.
     Version,
+    /// The local model registry: add, list, show, promote, rollback, remove, verify.
+    Registry(registry::RegistryArgs),
+    /// Turn false positives into balanced training rows (Strategy 4) with a composition report.
+    Reinforce(reinforce::ReinforceArgs),
+    /// Release gate: candidate vs baseline on the seed's criteria; exit 0 only on PASS.
+    Gate(gate::GateArgs),
+    /// The loop: reinforce, merge, train, gate against production, register (promote only on PASS).
+    Retrain(Box<retrain::RetrainArgs>),
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
@@ -95,6 +107,10 @@ where
             println!("l2 {}", crate::VERSION);
             Ok(())
         }
+        Command::Registry(args) => registry::run(args),
+        Command::Reinforce(a) => reinforce::run(a),
+        Command::Gate(a) => gate::run(a),
+        Command::Retrain(a) => retrain::run(a),
     };
     match result {
         Ok(()) => 0,
