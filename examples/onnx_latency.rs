@@ -12,7 +12,7 @@
 //! this is the latency of an otherwise idle core).
 
 use l2core::embed::{EmbedderSpec, OnnxOptions, OnnxSpec};
-use l2core::model::{now_rfc3339, Architecture, Mlp, ModelMeta, Precision, FORMAT_VERSION};
+use l2core::model::{Mlp, ModelMeta, Precision};
 use l2core::Model;
 use std::time::Instant;
 
@@ -35,28 +35,7 @@ fn main() -> l2core::Result<()> {
             let dims = spec.dims;
             let hidden = vec![256, 128, 64];
             let mlp = Mlp::init(dims, &hidden, 1)?;
-            let meta = ModelMeta {
-                format_version: FORMAT_VERSION,
-                l2core_version: l2core::VERSION.into(),
-                created: now_rfc3339(),
-                embedder: EmbedderSpec::Onnx(spec),
-                architecture: Architecture {
-                    input_dims: dims,
-                    hidden,
-                    activation: "relu".into(),
-                    output: "sigmoid".into(),
-                },
-                precision: Precision::F32,
-                threshold: 0.5,
-                target_fpr: None,
-                class_weights: None,
-                training: None,
-                history: None,
-                dataset: None,
-                eval: None,
-                quantization: None,
-                tags: Default::default(),
-            };
+            let meta = ModelMeta::untrained(EmbedderSpec::Onnx(spec), hidden, Precision::F32);
             Model::new(meta, mlp.to_layers())?
         }
     };

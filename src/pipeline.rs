@@ -6,9 +6,7 @@ use crate::data::{self, BalanceReport, ClassWeights, DedupeStats, LoadOptions, R
 use crate::embed::{Embedder, EmbedderSpec, HashSpec};
 use crate::error::{Error, Result};
 use crate::eval::{self, Calibration, Report};
-use crate::model::{
-    now_rfc3339, Architecture, DatasetFingerprint, FileFingerprint, Model, ModelMeta, Precision, FORMAT_VERSION,
-};
+use crate::model::{DatasetFingerprint, FileFingerprint, Model, ModelMeta, Precision};
 use crate::train::{self, TrainObserver, TrainParams, TrainSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -283,18 +281,6 @@ pub fn train_observed(
 
     observer.on_phase("evaluating", split.val.len() + split.test.len());
     let mut meta = ModelMeta {
-        format_version: FORMAT_VERSION,
-        l2core_version: crate::VERSION.to_string(),
-        created: now_rfc3339(),
-        embedder: embedder.spec(),
-        architecture: Architecture {
-            input_dims: dims,
-            hidden: mlp.hidden(),
-            activation: "relu".into(),
-            output: "sigmoid".into(),
-        },
-        precision: Precision::F32,
-        threshold: 0.5,
         target_fpr: Some(config.target_fpr),
         class_weights: Some(class_weights),
         training: Some(config.train.clone()),
@@ -309,9 +295,7 @@ pub fn train_observed(
             test: split.test.len(),
             files,
         }),
-        eval: None,
-        quantization: None,
-        tags: Default::default(),
+        ..ModelMeta::untrained(embedder.spec(), mlp.hidden(), Precision::F32)
     };
     let model = Model::new(meta.clone(), mlp.to_layers())?;
     let val_scores = model.score_embeddings(&x_val)?;

@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use l2::l2_status;
 use l2::model::{l2_model_free, l2_model_load_bytes, l2_model_score_batch, l2_model_score_text};
 use l2core::embed::{EmbedderSpec, HashSpec};
-use l2core::model::{Architecture, Mlp, ModelMeta, Precision, FORMAT_VERSION};
+use l2core::model::{Mlp, ModelMeta, Precision};
 use l2core::Model;
 use std::ffi::c_char;
 use std::hint::black_box;
@@ -16,23 +16,7 @@ use std::hint::black_box;
 fn model() -> Model {
     let hidden = vec![256, 128, 64];
     let mlp = Mlp::init(512, &hidden, 1).expect("init");
-    let meta = ModelMeta {
-        format_version: FORMAT_VERSION,
-        l2core_version: l2core::VERSION.into(),
-        created: "2026-12-01T00:00:00Z".into(),
-        embedder: EmbedderSpec::Hash(HashSpec::default()),
-        architecture: Architecture { input_dims: 512, hidden, activation: "relu".into(), output: "sigmoid".into() },
-        precision: Precision::F32,
-        threshold: 0.5,
-        target_fpr: None,
-        class_weights: None,
-        training: None,
-        history: None,
-        dataset: None,
-        eval: None,
-        quantization: None,
-        tags: Default::default(),
-    };
+    let meta = ModelMeta::untrained(EmbedderSpec::Hash(HashSpec::default()), hidden, Precision::F32);
     Model::new(meta, mlp.to_layers()).expect("model")
 }
 

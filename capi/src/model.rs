@@ -279,32 +279,11 @@ pub extern "C" fn l2_model_metadata_json(
 mod tests {
     use super::*;
     use l2core::embed::{EmbedderSpec, HashSpec};
-    use l2core::model::{Architecture, Mlp, ModelMeta, Precision, FORMAT_VERSION};
+    use l2core::model::{Mlp, ModelMeta, Precision};
 
     fn tiny() -> *const l2_model {
         let mlp = Mlp::init(8, &[4], 3).expect("init");
-        let meta = ModelMeta {
-            format_version: FORMAT_VERSION,
-            l2core_version: l2core::VERSION.into(),
-            created: "2026-12-01T00:00:00Z".into(),
-            embedder: EmbedderSpec::Hash(HashSpec::with_dims(8)),
-            architecture: Architecture {
-                input_dims: 8,
-                hidden: vec![4],
-                activation: "relu".into(),
-                output: "sigmoid".into(),
-            },
-            precision: Precision::F32,
-            threshold: 0.5,
-            target_fpr: None,
-            class_weights: None,
-            training: None,
-            history: None,
-            dataset: None,
-            eval: None,
-            quantization: None,
-            tags: Default::default(),
-        };
+        let meta = ModelMeta::untrained(EmbedderSpec::Hash(HashSpec::with_dims(8)), vec![4], Precision::F32);
         l2_model::into_raw(l2core::Model::new(meta, mlp.to_layers()).expect("model"))
     }
 

@@ -6,7 +6,7 @@
 //! crate types); sanitizers and valgrind are skipped with a message only when the tool is absent.
 
 use l2core::embed::{EmbedderSpec, HashSpec};
-use l2core::model::{Architecture, Layer, LayerWeights, Mlp, ModelMeta, Precision, FORMAT_VERSION};
+use l2core::model::{Layer, LayerWeights, Mlp, ModelMeta, Precision};
 use l2core::Model;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -80,23 +80,7 @@ fn at_precision(layers: Vec<Layer>, precision: Precision) -> Vec<Layer> {
 fn fixture_model(precision: Precision) -> Model {
     let hidden = vec![16, 8];
     let mlp = Mlp::init(DIMS, &hidden, 7).expect("init");
-    let meta = ModelMeta {
-        format_version: FORMAT_VERSION,
-        l2core_version: l2core::VERSION.into(),
-        created: "2026-12-01T00:00:00Z".into(),
-        embedder: EmbedderSpec::Hash(HashSpec::with_dims(DIMS)),
-        architecture: Architecture { input_dims: DIMS, hidden, activation: "relu".into(), output: "sigmoid".into() },
-        precision,
-        threshold: 0.5,
-        target_fpr: None,
-        class_weights: None,
-        training: None,
-        history: None,
-        dataset: None,
-        eval: None,
-        quantization: None,
-        tags: Default::default(),
-    };
+    let meta = ModelMeta::untrained(EmbedderSpec::Hash(HashSpec::with_dims(DIMS)), hidden, precision);
     let model = Model::new(meta, at_precision(mlp.to_layers(), precision)).expect("model");
     let mut scores = model.score_texts(PROMPTS).expect("scores");
     scores.sort_by(f32::total_cmp);

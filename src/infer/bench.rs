@@ -776,33 +776,15 @@ fn human(v: f64) -> String {
 /// for benchmarks and tests that need the shape of a model but not its skill.
 pub fn synthetic_model(dims: usize, hidden: &[usize], seed: u64) -> Result<Model> {
     use crate::embed::{EmbedderSpec, HashSpec};
-    use crate::model::{now_rfc3339, Architecture, Mlp, ModelMeta, FORMAT_VERSION};
+    use crate::model::{Mlp, ModelMeta};
     let mut mlp = Mlp::init(dims, hidden, seed)?;
     let mut rng = Rng::new(seed ^ 0x5eed);
     for l in &mut mlp.layers {
         l.bias.iter_mut().for_each(|b| *b = 0.05 * rng.normal());
     }
     let meta = ModelMeta {
-        format_version: FORMAT_VERSION,
-        l2core_version: crate::VERSION.to_string(),
-        created: now_rfc3339(),
-        embedder: EmbedderSpec::Hash(HashSpec::with_dims(dims)),
-        architecture: Architecture {
-            input_dims: dims,
-            hidden: mlp.hidden(),
-            activation: "relu".into(),
-            output: "sigmoid".into(),
-        },
-        precision: Precision::F32,
-        threshold: 0.5,
-        target_fpr: None,
-        class_weights: None,
-        training: None,
-        history: None,
-        dataset: None,
-        eval: None,
-        quantization: None,
         tags: [("synthetic".to_string(), "untrained".to_string())].into_iter().collect(),
+        ..ModelMeta::untrained(EmbedderSpec::Hash(HashSpec::with_dims(dims)), mlp.hidden(), Precision::F32)
     };
     Model::new(meta, mlp.to_layers())
 }

@@ -110,6 +110,35 @@ pub struct ModelMeta {
     pub tags: BTreeMap<String, String>,
 }
 
+impl ModelMeta {
+    /// Metadata of a freshly initialised network: nothing trained or measured yet, threshold 0.5, input
+    /// width from the embedder. Callers fill in what they know (`ModelMeta { threshold, ..untrained }`).
+    pub fn untrained(embedder: EmbedderSpec, hidden: Vec<usize>, precision: Precision) -> ModelMeta {
+        ModelMeta {
+            format_version: FORMAT_VERSION,
+            l2core_version: crate::VERSION.to_string(),
+            created: now_rfc3339(),
+            architecture: Architecture {
+                input_dims: embedder.dims(),
+                hidden,
+                activation: "relu".into(),
+                output: "sigmoid".into(),
+            },
+            embedder,
+            precision,
+            threshold: 0.5,
+            target_fpr: None,
+            class_weights: None,
+            training: None,
+            history: None,
+            dataset: None,
+            eval: None,
+            quantization: None,
+            tags: BTreeMap::new(),
+        }
+    }
+}
+
 /// Now as RFC 3339 UTC (`YYYY-MM-DDTHH:MM:SSZ`), without a date crate.
 pub fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());

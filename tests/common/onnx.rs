@@ -69,31 +69,10 @@ pub fn spread_model(
     texts: &[&str],
 ) -> l2core::Model {
     use l2core::embed::{EmbedderSpec, HashSpec};
-    use l2core::model::{now_rfc3339, Architecture, Mlp, ModelMeta, Precision, FORMAT_VERSION};
+    use l2core::model::{Mlp, ModelMeta, Precision};
     use l2core::Model;
     let mut mlp = Mlp::init(dims, hidden, seed).unwrap();
-    let meta = |p: Precision| ModelMeta {
-        format_version: FORMAT_VERSION,
-        l2core_version: l2core::VERSION.into(),
-        created: now_rfc3339(),
-        embedder: EmbedderSpec::Hash(HashSpec::with_dims(dims)),
-        architecture: Architecture {
-            input_dims: dims,
-            hidden: hidden.to_vec(),
-            activation: "relu".into(),
-            output: "sigmoid".into(),
-        },
-        precision: p,
-        threshold: 0.5,
-        target_fpr: None,
-        class_weights: None,
-        training: None,
-        history: None,
-        dataset: None,
-        eval: None,
-        quantization: None,
-        tags: Default::default(),
-    };
+    let meta = |p: Precision| ModelMeta::untrained(EmbedderSpec::Hash(HashSpec::with_dims(dims)), hidden.to_vec(), p);
     let probe = Model::new(meta(Precision::F32), mlp.to_layers()).unwrap();
     let logits: Vec<f32> = probe.score_texts(texts).unwrap().iter().map(|p| (p / (1.0 - p)).ln()).collect();
     let mean = logits.iter().sum::<f32>() / logits.len() as f32;
