@@ -32,7 +32,6 @@ use super::proto::{self, attribute_type, data_type};
 use crate::error::{Error, Result};
 use crate::model::{weights_sha256, Layer, LayerWeights, ModelMeta, Precision};
 use crate::Model;
-use half::f16;
 use prost::Message;
 use std::collections::BTreeMap;
 
@@ -183,29 +182,16 @@ pub fn convert_layers(layers: &[Layer], precision: Precision) -> Result<Vec<Laye
             if l.precision() == precision {
                 return Ok(l.clone());
             }
-            let w = f32_weights(l);
-            let weights = match precision {
-                Precision::F32 => LayerWeights::F32(w),
-                Precision::F16 => LayerWeights::F16(w.iter().map(|&v| f16::from_f32(v)).collect()),
-                Precision::Int8 => {
-                    let mut q = Vec::with_capacity(w.len());
-                    let mut scale = Vec::with_capacity(l.outputs);
-                    for row in w.chunks_exact(l.inputs) {
-                        let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-                        let s = max / 127.0;
-                        scale.push(s);
-                        q.extend(row.iter().map(|&v| {
-                            if s > 0.0 {
-                                (v / s).round_ties_even().clamp(-127.0, 127.0) as i8
-                            } else {
-                                0
-                            }
-                        }));
-                    }
-                    LayerWeights::Int8 { q, scale }
-                }
+            // Dequantize, then the one quantizer: converted weights follow exactly `l2 quantize`'s rule.
+            let f32_layer = Layer {
+                inputs: l.inputs,
+                outputs: l.outputs,
+                weights: LayerWeights::F32(f32_weights(l)),
+                bias: l.bias.clone(),
             };
-            Ok(Layer { inputs: l.inputs, outputs: l.outputs, weights, bias: l.bias.clone() })
+            crate::infer::quantize::quantize_layers(std::slice::from_ref(&f32_layer), precision)?
+                .pop()
+                .ok_or_else(|| Error::model("<export>", "quantizing a layer gave no layer"))
         })
         .collect()
 }
