@@ -3,6 +3,7 @@
 
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod cpu;
 pub mod data;
 pub mod embed;
 pub mod error;
