@@ -1,50 +1,9 @@
-//! The one tiling driver of every SIMD layer, with the register-tile microkernel as a type parameter
-//! (the `GemmKernel` pattern of bluss/matrixmultiply): an instruction set is a zero-sized type that says
-//! how wide a panel of output blocks and how tall a tile of rows it takes, and computes one tile. The
-//! driver and the microkernels are `#[inline(always)]`, so each `#[target_feature]` entry point (in
-//! `avx2`, `avx512`, `amx`) compiles its own copy with its instruction set.
-//!
-//! Loop order: output panels outer, row tiles inner, so a panel of weights stays hot in L1/L2 across
-//! the rows of a chunk.
+//! The arguments the inference microkernels tile over ([`FloatArgs`], [`IntArgs`]), run by the one
+//! driver of `crate::cpu::tiling`, and the const-generic tile dispatch table.
 
 use super::pack::{PackedFloat, Pod, BLOCK};
 use super::{FloatCall, IntCall};
-
-/// The tile shapes of an instruction set.
-pub(crate) trait Shape {
-    /// Output blocks of the next panel, for a layer of `m` rows with `left` blocks to go (>= 1).
-    fn panel(m: usize, left: usize) -> usize;
-    /// Rows of the next tile of a `bw`-block panel, `left` rows to go (>= 1).
-    fn rows(m: usize, left: usize, bw: usize) -> usize;
-}
-
-/// A register-tile microkernel over layer arguments `A`.
-pub(crate) trait Micro<A>: Shape {
-    /// Compute the `rh x bw` tile at row `r0`, block `b0`.
-    ///
-    /// # Safety
-    /// The CPU runs the microkernel's instruction set and `a` describes valid buffers for `m` rows.
-    unsafe fn tile(a: &A, r0: usize, b0: usize, rh: usize, bw: usize);
-}
-
-/// Run microkernel `K` over `m` rows and `blocks` output blocks of `a`.
-///
-/// # Safety
-/// As [`Micro::tile`].
-#[inline(always)]
-pub(crate) unsafe fn drive<A, K: Micro<A>>(a: &A, m: usize, blocks: usize) {
-    let mut b0 = 0;
-    while b0 < blocks {
-        let bw = K::panel(m, blocks - b0);
-        let mut r0 = 0;
-        while r0 < m {
-            let rh = K::rows(m, m - r0, bw);
-            K::tile(a, r0, b0, rh, bw);
-            r0 += rh;
-        }
-        b0 += bw;
-    }
-}
+pub(crate) use crate::cpu::tiling::{drive, Micro, Shape};
 
 /// A float layer: `y = relu?(x W + bias)`, weights `[block][input][16]` of element `W` (f32, or f16
 /// bits).

@@ -32,7 +32,8 @@
 //!
 //! f32 and f16 paths use FMA and a different summation grouping than the scalar reference, so their
 //! scores agree with it within a tolerance, not bit for bit (tests: |score difference| <= 1e-5). The
-//! `avx512fp16` f16 path multiplies in half precision (see `fp16`), with its own documented tolerance.
+//! opt-in `avx512fp16` f16 path multiplies in half precision (see `fp16`), with its own documented
+//! tolerance.
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod amx;
@@ -41,6 +42,8 @@ pub(crate) mod avx2;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx512;
 pub(crate) mod driver;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod fp16;
 pub(crate) mod pack;
 pub(crate) mod scalar;
 
@@ -188,10 +191,11 @@ static AVX512: Ops = Ops {
 };
 
 #[cfg(target_arch = "x86_64")]
-static AVX512FP16: Ops = Ops { kernel: Kernel::Avx512Fp16, ..AVX512 };
+static AVX512FP16: Ops =
+    Ops { kernel: Kernel::Avx512Fp16, f16_layer: fp16::f16_layer, f16_lanes: fp16::LANES, ..AVX512 };
 
 #[cfg(target_arch = "x86_64")]
-static AMX: Ops = Ops { kernel: Kernel::Amx, i8_layer: amx::i8_layer, ..AVX512FP16 };
+static AMX: Ops = Ops { kernel: Kernel::Amx, i8_layer: amx::i8_layer, ..AVX512 };
 
 impl Ops {
     /// The table of `kernel`; an error when this CPU lacks it.

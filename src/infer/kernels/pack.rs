@@ -78,6 +78,8 @@ pub(crate) struct PackedFloat<W: Pod> {
     pub lanes: usize,
     pub w: ABuf<W>,
     pub bias: ABuf<f32>,
+    /// Largest |weight| (bounds the half-precision sums of the `avx512fp16` path).
+    pub wmax: f32,
 }
 
 /// f32 weights in groups of 16.
@@ -135,7 +137,7 @@ fn padded_bias(l: &Layer, blocks: usize) -> ABuf<f32> {
 impl<W: Pod> PackedFloat<W> {
     /// Pack `l` in groups of `lanes` outputs; `get(o * inputs + i)` yields the weight of output `o`,
     /// input `i`.
-    fn pack(l: &Layer, lanes: usize, get: impl Fn(usize) -> W) -> Self {
+    fn pack(l: &Layer, lanes: usize, wmax: f32, get: impl Fn(usize) -> W) -> Self {
         let blocks = l.outputs.div_ceil(lanes) * (lanes / BLOCK);
         let k = l.inputs;
         let mut w = ABuf::<W>::zeroed(blocks * k * BLOCK);
@@ -146,7 +148,7 @@ impl<W: Pod> PackedFloat<W> {
                 dst[(g * k + i) * lanes + j] = get(o * k + i);
             }
         }
-        PackedFloat { inputs: k, blocks, lanes, w, bias: padded_bias(l, blocks) }
+        PackedFloat { inputs: k, blocks, lanes, w, bias: padded_bias(l, blocks), wmax }
     }
 }
 
@@ -154,7 +156,7 @@ impl PackedF32 {
     /// `None` unless the layer holds f32 weights.
     pub(crate) fn new(l: &Layer) -> Option<Self> {
         let LayerWeights::F32(src) = &l.weights else { return None };
-        Some(Self::pack(l, BLOCK, |idx| src[idx]))
+        Some(Self::pack(l, BLOCK, src.iter().fold(0f32, |a, v| a.max(v.abs())), |idx| src[idx]))
     }
 }
 
@@ -162,7 +164,8 @@ impl PackedF16 {
     /// `None` unless the layer holds f16 weights; `lanes` is 16 or 32.
     pub(crate) fn new(l: &Layer, lanes: usize) -> Option<Self> {
         let LayerWeights::F16(src) = &l.weights else { return None };
-        Some(Self::pack(l, lanes, |idx| src[idx].to_bits()))
+        let wmax = src.iter().fold(0f32, |a, v| a.max(v.to_f32().abs()));
+        Some(Self::pack(l, lanes, wmax, |idx| src[idx].to_bits()))
     }
 }
 

@@ -12,12 +12,17 @@
 //! | `avx2` | AVX2, FMA, F16C | f32/f16 FMA, int8 `vpmaddubsw` | AVX2 GEMM |
 //! | `avxvnni` | `avx2` + AVX-VNNI | as `avx2`, int8 `vpdpbusd` (256-bit) | as `avx2` |
 //! | `avx512` | `avx2` + AVX-512 F/BW/VL/VNNI | f32/f16 FMA, int8 `vpdpbusd` (512-bit) | AVX-512 GEMM |
-//! | `avx512fp16` | `avx512` + AVX512-FP16 | as `avx512`, f16 in half-precision FMA | as `avx512` |
-//! | `amx` | `avx512fp16` + AMX-TILE/INT8, Linux XTILEDATA permission | as `avx512fp16`, int8 in AMX tiles (`tdpbusd`) from 16 rows on | as `avx512` |
+//! | `amx` | `avx512` + AMX-TILE/INT8, Linux XTILEDATA permission | as `avx512`, int8 in AMX tiles (`tdpbusd`) from 16 rows on | as `avx512` |
+//! | `avx512fp16` | `avx512` + AVX512-FP16 | as `avx512`, f16 *in half-precision arithmetic* | as `avx512` |
 //!
-//! Every kernel except `scalar` is x86-64 only. AMX needs the kernel's permission to use the tile data
-//! state: [`amx_permitted`] asks for it once per process (`arch_prctl(ARCH_REQ_XCOMP_PERM,
-//! XFEATURE_XTILEDATA)`); a refusal makes the `amx` kernel unavailable.
+//! `avx512fp16` is the one path that changes the numbers beyond summation order (its f16 scores are
+//! within 5e-3 of the f32-arithmetic paths, see `infer::kernels::fp16`), so [`Kernel::detect`] never
+//! picks it: a process opts in with `L2_KERNEL=avx512fp16`. Every kernel except `scalar` is x86-64
+//! only. AMX needs the kernel's permission to use the tile data state: [`amx_permitted`] asks for it
+//! once per process (`arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)`); a refusal makes the `amx`
+//! kernel unavailable.
+
+pub mod tiling;
 
 use crate::error::{Error, Result};
 use std::sync::OnceLock;
@@ -37,16 +42,16 @@ pub enum Kernel {
     AvxVnni,
     /// AVX-512 F/BW/VL with AVX-512 VNNI.
     Avx512,
-    /// `Avx512` with AVX512-FP16 (half-precision arithmetic) for f16 weights.
+    /// `Avx512` with AVX512-FP16: f16 layers in half-precision arithmetic (opt-in, never detected).
     Avx512Fp16,
-    /// `Avx512Fp16` with AMX tiles (TILE, INT8) for batched int8.
+    /// `Avx512` with AMX tiles (TILE, INT8) for batched int8.
     Amx,
 }
 
 impl Kernel {
-    /// Every kernel, best first.
+    /// Every kernel: the order of [`Kernel::detect`]'s preference, then the opt-in `avx512fp16`.
     pub const ALL: [Kernel; 6] =
-        [Kernel::Amx, Kernel::Avx512Fp16, Kernel::Avx512, Kernel::AvxVnni, Kernel::Avx2, Kernel::Scalar];
+        [Kernel::Amx, Kernel::Avx512, Kernel::AvxVnni, Kernel::Avx2, Kernel::Scalar, Kernel::Avx512Fp16];
 
     /// The name `L2_KERNEL` accepts.
     pub fn as_str(self) -> &'static str {
@@ -69,18 +74,23 @@ impl Kernel {
             Kernel::AvxVnni => Kernel::Avx2.supported() && f.avxvnni,
             Kernel::Avx512 => Kernel::Avx2.supported() && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni,
             Kernel::Avx512Fp16 => Kernel::Avx512.supported() && f.avx512fp16,
-            Kernel::Amx => Kernel::Avx512Fp16.supported() && f.amx_tile && f.amx_int8 && amx_permitted(),
+            Kernel::Amx => Kernel::Avx512.supported() && f.amx_tile && f.amx_int8 && amx_permitted(),
         }
     }
 
-    /// The kernels this CPU supports, best first.
+    /// The kernels this CPU supports, in [`Kernel::ALL`]'s order.
     pub fn available() -> Vec<Kernel> {
         Kernel::ALL.into_iter().filter(|k| k.supported()).collect()
     }
 
-    /// The best kernel this CPU supports (ignores `L2_KERNEL`).
+    /// Whether [`Kernel::detect`] may pick this kernel (all but the opt-in `avx512fp16`).
+    pub fn detectable(self) -> bool {
+        self != Kernel::Avx512Fp16
+    }
+
+    /// The best kernel this CPU supports, `avx512fp16` aside (ignores `L2_KERNEL`).
     pub fn detect() -> Kernel {
-        Kernel::ALL.into_iter().find(|k| k.supported()).unwrap_or(Kernel::Scalar)
+        Kernel::ALL.into_iter().find(|k| k.detectable() && k.supported()).unwrap_or(Kernel::Scalar)
     }
 
     /// The process-wide choice: `L2_KERNEL` when set, else [`Kernel::detect`]. Computed once; an error
@@ -104,7 +114,7 @@ impl Kernel {
         if self.supported() {
             Ok(self)
         } else {
-            let why = if self == Kernel::Amx && Kernel::Avx512Fp16.supported() && features().amx_int8 {
+            let why = if self == Kernel::Amx && Kernel::Avx512.supported() && features().amx_int8 {
                 "the operating system refused AMX tile data (arch_prctl ARCH_REQ_XCOMP_PERM)"
             } else {
                 "this CPU lacks the features of this kernel"
@@ -238,10 +248,11 @@ mod tests {
     #[test]
     fn levels_nest_and_scalar_is_always_there() {
         let avail = Kernel::available();
-        assert_eq!(avail.last(), Some(&Kernel::Scalar));
+        assert!(avail.contains(&Kernel::Scalar));
         assert_eq!(Kernel::detect(), avail[0]);
+        assert_ne!(Kernel::detect(), Kernel::Avx512Fp16);
         let implies = |a: Kernel, b: Kernel| !a.supported() || b.supported();
-        assert!(implies(Kernel::Amx, Kernel::Avx512Fp16));
+        assert!(implies(Kernel::Amx, Kernel::Avx512));
         assert!(implies(Kernel::Avx512Fp16, Kernel::Avx512));
         assert!(implies(Kernel::Avx512, Kernel::Avx2));
         assert!(implies(Kernel::AvxVnni, Kernel::Avx2));
