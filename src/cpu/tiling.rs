@@ -43,3 +43,21 @@ pub(crate) unsafe fn drive<A, K: Micro<A>>(a: &A, m: usize, units: usize) {
         b0 += bw;
     }
 }
+
+/// `impl Shape for $t` with fixed panels of `$units` units and tiles of `$rows` rows (edges take what
+/// is left).
+macro_rules! fixed_shape {
+    ($t:ty, units $units:expr, rows $rows:expr) => {
+        impl $crate::cpu::tiling::Shape for $t {
+            #[inline(always)]
+            fn panel(_m: usize, left: usize) -> usize {
+                left.min($units)
+            }
+            #[inline(always)]
+            fn rows(_m: usize, left: usize, _bw: usize) -> usize {
+                left.min($rows)
+            }
+        }
+    };
+}
+pub(crate) use fixed_shape;

@@ -15,7 +15,7 @@
 //! loop the compiler vectorises for the baseline target. Every path is deterministic, so a training run
 //! is reproducible bit for bit for a seed on one kernel path.
 
-use crate::cpu::tiling::{drive, Micro, Shape};
+use crate::cpu::tiling::{drive, fixed_shape, Micro};
 pub use crate::cpu::Kernel;
 
 /// The training code path of a kernel: the GEMM and element-wise instruction set it runs.
@@ -140,16 +140,7 @@ struct Portable;
 const PMR: usize = 4;
 const PNR: usize = 8;
 
-impl Shape for Portable {
-    #[inline(always)]
-    fn panel(_m: usize, left: usize) -> usize {
-        left.min(PNR)
-    }
-    #[inline(always)]
-    fn rows(_m: usize, left: usize, _nl: usize) -> usize {
-        left.min(PMR)
-    }
-}
+fixed_shape!(Portable, units PNR, rows PMR);
 
 impl Micro<GemmArgs> for Portable {
     #[inline(always)]
@@ -203,8 +194,9 @@ unsafe fn portable_edge(g: &GemmArgs, a: *const f32, b: *const f32, c: *mut f32,
 }
 
 #[cfg(target_arch = "x86_64")]
+#[allow(clippy::needless_range_loop)]
 mod x86 {
-    use super::{drive, GemmArgs, Micro, Shape};
+    use super::{drive, fixed_shape, GemmArgs, Micro};
     use std::arch::x86_64::*;
 
     /// Match a tile height to a const-generic tile function.
@@ -220,16 +212,7 @@ mod x86 {
     /// AVX-512F: 8 x 32 tiles (16 zmm accumulators).
     pub(super) struct Avx512;
 
-    impl Shape for Avx512 {
-        #[inline(always)]
-        fn panel(_m: usize, left: usize) -> usize {
-            left.min(32)
-        }
-        #[inline(always)]
-        fn rows(_m: usize, left: usize, _nl: usize) -> usize {
-            left.min(8)
-        }
-    }
+    fixed_shape!(Avx512, units 32, rows 8);
 
     impl Micro<GemmArgs> for Avx512 {
         #[inline(always)]
@@ -302,16 +285,7 @@ mod x86 {
     /// AVX2 + FMA: 6 x 16 tiles (12 ymm accumulators).
     pub(super) struct Avx2;
 
-    impl Shape for Avx2 {
-        #[inline(always)]
-        fn panel(_m: usize, left: usize) -> usize {
-            left.min(16)
-        }
-        #[inline(always)]
-        fn rows(_m: usize, left: usize, _nl: usize) -> usize {
-            left.min(6)
-        }
-    }
+    fixed_shape!(Avx2, units 16, rows 6);
 
     impl Micro<GemmArgs> for Avx2 {
         #[inline(always)]

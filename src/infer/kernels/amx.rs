@@ -13,9 +13,10 @@
 //! process, and each layer call configures them (`ldtilecfg`) and releases them (`tilerelease`).
 
 use super::avx512::{dequant16, Avx512};
-use super::driver::{drive, IntArgs, IntTile, Micro, Shape};
+use super::driver::{drive, IntArgs, IntTile, Micro};
 use super::pack::BLOCK;
 use super::IntCall;
+use crate::cpu::tiling::fixed_shape;
 use core::arch::asm;
 use core::arch::x86_64::*;
 
@@ -45,16 +46,7 @@ impl TileConfig {
     }
 }
 
-impl Shape for Amx {
-    #[inline(always)]
-    fn panel(_m: usize, left: usize) -> usize {
-        left.min(2)
-    }
-    #[inline(always)]
-    fn rows(_m: usize, left: usize, _bw: usize) -> usize {
-        left.min(2 * TROWS)
-    }
-}
+fixed_shape!(Amx, units 2, rows 2 * TROWS);
 
 impl Micro<IntArgs> for Amx {
     #[inline(always)]
