@@ -32,9 +32,10 @@ pub struct l2_epoch_stats {
     pub train_loss: f64,
     /// Mean weighted binary cross-entropy on the validation split.
     pub val_loss: f64,
-    /// Validation false-positive rate at score 0.5.
+    /// Validation false-positive rate at score 0.5 (NaN if undefined; training needs both classes, so
+    /// it never is).
     pub val_fpr: f64,
-    /// Validation true-positive rate at score 0.5.
+    /// Validation true-positive rate at score 0.5 (NaN if undefined, as `val_fpr`).
     pub val_tpr: f64,
     /// Wall-clock seconds the epoch took.
     pub seconds: f64,
@@ -276,8 +277,8 @@ impl TrainObserver for Callback {
             epoch: s.epoch,
             train_loss: s.train_loss,
             val_loss: s.val_loss,
-            val_fpr: s.val_fpr,
-            val_tpr: s.val_tpr,
+            val_fpr: s.val_fpr.unwrap_or(f64::NAN),
+            val_tpr: s.val_tpr.unwrap_or(f64::NAN),
             seconds: s.seconds,
         };
         // SAFETY: the caller of `l2_train` promised a valid callback; `stats` outlives the call.

@@ -9,39 +9,33 @@ from typing import Any, Callable, Dict, Optional
 from . import _l2core
 from ._data import _is_frame, _paths, _records, Dataset
 
-#: Every setting ``train`` accepts with its default (the ``l2 train`` defaults; ``rejects`` None and
-#: ``config`` None). ``lr`` is accepted as an alias of ``learning_rate``, as on the command line.
-TRAIN_DEFAULTS: Dict[str, Any] = {
-    "hidden": (256, 128, 64),
-    "dropout": 0.3,
-    "learning_rate": 1e-4,
-    "weight_decay": 1e-3,
-    "beta1": 0.9,
-    "beta2": 0.999,
-    "epsilon": 1e-8,
-    "batch_size": 32,
-    "epochs": 12,
-    "patience": 3,
-    "seed": 42,
-    "dims": 512,
-    "char_ngrams": (3, 5),
-    "word_ngrams": (1, 2),
-    "char_weight": 1.0,
-    "word_weight": 2.0,
-    "target_fpr": 0.01,
-    "split": (0.70, 0.15, 0.15),
-    "split_seed": 42,
-    "class_weights": None,
-    "use_confidence": True,
-    "skip_invalid": False,
-    "rejects": None,
-    "config": None,
-}
-
 _HASH_SETTINGS = ("dims", "char_ngrams", "word_ngrams", "char_weight", "word_weight")
 
 _TRAIN_PARAMS = ("hidden", "dropout", "learning_rate", "weight_decay", "beta1", "beta2", "epsilon",
                  "batch_size", "epochs", "patience", "seed")
+
+
+def _defaults() -> Dict[str, Any]:
+    """The flat settings of ``train`` at the engine's defaults (Rust's ``TrainConfig::default()``)."""
+    config = json.loads(_l2core.train_config_defaults())
+    train, embedder, split = config["train"], config["embedder"], config["split"]
+    out: Dict[str, Any] = {name: train[name] for name in _TRAIN_PARAMS}
+    out.update({name: embedder[name] for name in _HASH_SETTINGS})
+    for name in ("hidden", "char_ngrams", "word_ngrams"):
+        out[name] = tuple(out[name])
+    out["target_fpr"] = config["target_fpr"]
+    out["split"] = (split["train"], split["val"], split["test"])
+    out["split_seed"] = split["seed"]
+    for name in ("class_weights", "use_confidence", "skip_invalid", "rejects"):
+        out[name] = config[name]
+    out["config"] = None
+    return out
+
+
+#: Every setting ``train`` accepts with its default: the ``l2 train`` defaults, read from the engine
+#: (``rejects`` None and ``config`` None). ``lr`` is accepted as an alias of ``learning_rate``, as on
+#: the command line.
+TRAIN_DEFAULTS: Dict[str, Any] = _defaults()
 
 
 def _config(settings: Dict[str, Any]) -> Dict[str, Any]:

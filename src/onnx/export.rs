@@ -23,6 +23,13 @@
 //!   native kernels' arithmetic step for step. Still only
 //!   standard opset-17 operators, so any runtime runs it; closer to the native int8 scores, and int8
 //!   products where the runtime has them.
+//! - `int8` with [`Int8Activations::DynamicPerTensor`]: the graph
+//!   `onnxruntime.quantization.quantize_dynamic(per_channel=True, weight_type=QInt8)` makes of the
+//!   network (ONNX Runtime's own int8 method, which it fuses into its `DynamicQuantizeMatMul` kernel):
+//!   per layer `DynamicQuantizeLinear(x) -> MatMulInteger(x_q, W_q^T, x_zp, 0) -> Cast<float> *
+//!   (x_scale * scale) + b`, activations quantized per tensor to u8. `l2 bench` runs it as ONNX Runtime's
+//!   int8 side; its scores depend on the batch (the scale is per tensor) and differ more from the native
+//!   engine's than the other two.
 //!
 //! Model metadata (`metadata_props`): `threshold`, `embedder` (the [`crate::embed::EmbedderSpec`] JSON),
 //! `l2core_version`, `precision`, `source_precision`, `input_dims`, `hidden` (JSON list),
@@ -68,6 +75,9 @@ pub enum Int8Activations {
     Float,
     /// Activations quantized per row to int8 and `MatMulInteger`, like the native int8 kernels.
     DynamicPerRow,
+    /// Activations quantized per tensor to u8 by `DynamicQuantizeLinear`, as ONNX Runtime's
+    /// `quantize_dynamic` does.
+    DynamicPerTensor,
 }
 
 impl std::str::FromStr for Int8Activations {
@@ -77,7 +87,8 @@ impl std::str::FromStr for Int8Activations {
             "auto" => Ok(Int8Activations::Auto),
             "float" => Ok(Int8Activations::Float),
             "dynamic" | "dynamic_per_row" => Ok(Int8Activations::DynamicPerRow),
-            _ => Err(Error::param("int8-activations", s, "expected auto, float or dynamic")),
+            "per_tensor" | "dynamic_per_tensor" => Ok(Int8Activations::DynamicPerTensor),
+            _ => Err(Error::param("int8-activations", s, "expected auto, float, dynamic or per_tensor")),
         }
     }
 }
@@ -141,7 +152,11 @@ fn export_layers_with(
     props.insert("l2core_version", crate::VERSION.to_string());
     props.insert("precision", precision.to_string());
     if precision == Precision::Int8 {
-        let a = if acts == Int8Activations::Float { "float" } else { "dynamic_per_row" };
+        let a = match acts {
+            Int8Activations::DynamicPerRow => "dynamic_per_row",
+            Int8Activations::DynamicPerTensor => "dynamic_per_tensor",
+            _ => "float",
+        };
         props.insert("int8_activations", a.to_string());
     }
     props.insert("source_precision", meta.precision.to_string());
@@ -360,6 +375,41 @@ fn dynamic_int8_layer(
     Ok(())
 }
 
+/// Nodes of one per-tensor int8 layer (`quantize_dynamic`'s form): `x` -> pre-activation `out`.
+fn per_tensor_int8_layer(
+    i: usize,
+    l: &Layer,
+    (q, scale): (&[i8], &[f32]),
+    (x, out): (&str, &str),
+    nodes: &mut Vec<proto::NodeProto>,
+    inits: &mut Vec<proto::TensorProto>,
+) -> Result<()> {
+    let n = |s: &str| format!("layers.{i}.{s}");
+    let mut qt = vec![0u8; q.len()];
+    for o in 0..l.outputs {
+        for k in 0..l.inputs {
+            qt[k * l.outputs + o] = q[o * l.inputs + k] as u8;
+        }
+    }
+    inits.push(tensor(n("weight_q_t"), data_type::INT8, &[l.inputs, l.outputs], qt)?);
+    inits.push(tensor(n("scale"), data_type::FLOAT, &[l.outputs], f32_raw(scale))?);
+    let mut quantize = node("DynamicQuantizeLinear", n("quantize"), &[x], &n("xq"), vec![]);
+    quantize.output.extend([n("xs"), n("xz")]);
+    nodes.push(quantize);
+    let steps: [(&str, Vec<String>, &str, Vec<proto::AttributeProto>); 4] = [
+        ("MatMulInteger", vec![n("xq"), n("weight_q_t"), n("xz"), "const.wzp".into()], "acc", vec![]),
+        ("Cast", vec![n("acc")], "accf", vec![int_attr("to", i64::from(data_type::FLOAT))]),
+        ("Mul", vec![n("xs"), n("scale")], "deq_scale", vec![]),
+        ("Mul", vec![n("accf"), n("deq_scale")], "deq", vec![]),
+    ];
+    for (k, (op, inputs, output, attrs)) in steps.into_iter().enumerate() {
+        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        nodes.push(node(op, n(&format!("t{k}.{}", op.to_lowercase())), &inputs, &n(output), attrs));
+    }
+    nodes.push(node("Add", n("add_bias"), &[&n("deq"), &n("bias")], out, vec![]));
+    Ok(())
+}
+
 fn build_graph(layers: &[Layer], acts: Int8Activations) -> Result<proto::GraphProto> {
     use proto::dimension::Value::{DimParam, DimValue};
     let mut nodes = Vec::new();
@@ -369,6 +419,9 @@ fn build_graph(layers: &[Layer], acts: Int8Activations) -> Result<proto::GraphPr
             inits.push(tensor(name.into(), data_type::FLOAT, &[], f32_raw(&[v]))?);
         }
     }
+    if acts == Int8Activations::DynamicPerTensor {
+        inits.push(tensor("const.wzp".into(), data_type::INT8, &[], vec![0])?);
+    }
     let mut cur = INPUT_NAME.to_string();
     for (i, l) in layers.iter().enumerate() {
         let shape = [l.outputs, l.inputs];
@@ -377,9 +430,15 @@ fn build_graph(layers: &[Layer], acts: Int8Activations) -> Result<proto::GraphPr
         let last = i + 1 == layers.len();
         let pre = format!("layers.{i}.out");
         let (op, out) = if last { ("Sigmoid", OUTPUT_NAME.to_string()) } else { ("Relu", format!("layers.{i}.relu")) };
-        if let (Int8Activations::DynamicPerRow, LayerWeights::Int8 { q, scale }) = (acts, &l.weights) {
+        if let (Int8Activations::DynamicPerRow | Int8Activations::DynamicPerTensor, LayerWeights::Int8 { q, scale }) =
+            (acts, &l.weights)
+        {
             inits.push(tensor(bias.clone(), data_type::FLOAT, &[l.outputs], f32_raw(&l.bias))?);
-            dynamic_int8_layer(i, l, (q, scale), (&cur, &pre), &mut nodes, &mut inits)?;
+            if acts == Int8Activations::DynamicPerRow {
+                dynamic_int8_layer(i, l, (q, scale), (&cur, &pre), &mut nodes, &mut inits)?;
+            } else {
+                per_tensor_int8_layer(i, l, (q, scale), (&cur, &pre), &mut nodes, &mut inits)?;
+            }
             nodes.push(node(op, format!("layers.{i}.{}", op.to_lowercase()), &[&pre], &out, vec![]));
             cur = out;
             continue;
