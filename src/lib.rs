@@ -3,9 +3,9 @@
 
 // Layers, bottom to top (docs/architecture.md; tests/layering.rs enforces it): a module imports only
 // from lower layers.
-// floor
-pub mod digest;
+// error, floor
 pub mod error;
+pub mod digest;
 pub mod fsutil;
 #[cfg(feature = "onnx")]
 pub mod onnx_runtime;
