@@ -4,8 +4,8 @@
 // Layers, bottom to top (docs/architecture.md; tests/layering.rs enforces it): a module imports only
 // from lower layers.
 // error, floor
-pub mod error;
 pub mod digest;
+pub mod error;
 pub mod fsutil;
 #[cfg(feature = "onnx")]
 pub mod onnx_runtime;

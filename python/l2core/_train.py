@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Union
 
 from . import _l2core
 from ._data import _is_frame, _paths, _records, Dataset
@@ -159,3 +159,35 @@ def evaluate(
             )
         records.write_rejects(os.fspath(rejects))
     return _l2core._evaluate(model, records, threshold)
+
+
+def retrain(
+    config: Union[Mapping[str, Any], str, "os.PathLike[str]"],
+    *,
+    callback: Optional[Callable[[Dict[str, Any]], Any]] = None,
+) -> Dict[str, Any]:
+    """Run the reinforcement loop, exactly like ``l2 retrain``: production false positives ->
+    reinforcement rows -> training on the existing data plus them -> the release gate against the
+    baseline -> registered, and promoted to production only when the gate passes.
+
+    ``config`` is the engine's retrain settings as a dict (or a path to a JSON file of them):
+    ``false_positives`` (the ``l2 eval --fp-report`` JSON or a CSV), ``train`` and ``test`` (lists of CSV
+    paths) are required; ``baseline`` (default ``"production"``), ``registry``, ``out_dir``
+    (``"l2-retrain"``), ``dry_run``, ``hard_negatives``, ``benign_sim``, ``report_dir`` and the sections
+    ``reinforce``, ``training`` (the TrainConfig form) and ``gate`` (e.g. ``{"min_tpr": 0.9}``) are
+    optional, with the ``l2 retrain`` defaults; an unknown key raises InvalidParamError naming it.
+    ``callback`` is called after each training epoch as in :func:`train`.
+
+    Returns the summary (also written to ``<out_dir>/retrain.json``): ``passed``, ``failed`` (criteria),
+    ``candidate`` (model path), ``threshold``, ``reinforcement_rows``, ``gate_markdown``, ``registered``
+    (the registry version, None in a dry run) and ``promoted``. A failing gate is not an exception: check
+    ``passed``.
+    """
+    if isinstance(config, Mapping):
+        text = json.dumps(dict(config), default=os.fspath)
+    else:
+        with open(config, encoding="utf-8") as f:
+            text = f.read()
+    summary: Dict[str, Any] = json.loads(_l2core._retrain(text, callback))
+    return summary
+

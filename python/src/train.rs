@@ -1,6 +1,6 @@
-//! Training from Python: the whole job (`l2core.train`), evaluation (`l2core.evaluate`), and the bare
-//! MLP trainer behind `l2core.MLPClassifier`. All run without the GIL; Ctrl-C and exceptions raised by a
-//! progress callback cancel training between batches.
+//! Training from Python: the whole job (`l2core.train`), the retrain job (`l2core.retrain`), evaluation
+//! (`l2core.evaluate`), and the bare MLP trainer behind `l2core.MLPClassifier`. All run without the GIL;
+//! Ctrl-C and exceptions raised by a progress callback cancel training between batches.
 
 use crate::arrays;
 use crate::data::PyRecords;
@@ -11,7 +11,8 @@ use l2core::embed::{EmbedderSpec, HashSpec};
 use l2core::infer::Scorer;
 use l2core::model::ModelMeta;
 use l2core::nn::{Layer, LayerWeights, Precision};
-use l2core::pipeline::{self, TrainConfig};
+use l2core::pipeline::retrain::{retrain, RetrainConfig, RetrainObserver};
+use l2core::pipeline::{self, JobObserver, TrainConfig};
 use l2core::train::{self as l2train, EpochStats, TrainObserver, TrainParams, TrainSet};
 use l2core::Error;
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
@@ -77,6 +78,9 @@ impl TrainObserver for PyObserver {
     }
 }
 
+impl JobObserver for PyObserver {}
+impl RetrainObserver for PyObserver {}
+
 /// The hashing embedder `spec` with the fields of the JSON object `overrides` replaced.
 fn hash_overrides(spec: &EmbedderSpec, overrides: &str) -> PyResult<EmbedderSpec> {
     let bad = |e: String| crate::errors::to_py(Error::param("embedder", overrides, e));
@@ -128,6 +132,20 @@ pub fn _train(
     let result = py.detach(|| pipeline::train(&config, rows, &mut observer));
     let outcome = observer.finish(result)?;
     Ok(PyModel { inner: outcome.model })
+}
+
+/// Run the retrain job (reinforce -> train -> gate -> register) described by `config_json` (the
+/// RetrainConfig JSON form); returns its summary as JSON (the `retrain.json` it also writes).
+#[pyfunction]
+#[pyo3(signature = (config_json, callback = None))]
+pub fn _retrain(py: Python<'_>, config_json: &str, callback: Option<Py<PyAny>>) -> PyResult<String> {
+    let config = serde_json::from_str::<RetrainConfig>(config_json)
+        .map_err(|e| Error::param("retrain settings", config_json, e.to_string()))
+        .py_err()?;
+    let mut observer = PyObserver::new(callback);
+    let result = py.detach(|| retrain(&config, &mut observer));
+    let outcome = observer.finish(result)?;
+    outcome.summary().to_json().py_err()
 }
 
 /// Score `records` with `model` and evaluate at `threshold` (the model's when None).

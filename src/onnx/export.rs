@@ -327,12 +327,15 @@ fn value_info(name: &str, dims: [proto::dimension::Value; 2]) -> proto::ValueInf
     }
 }
 
-/// Nodes of one dynamic-per-row int8 layer: `x` -> pre-activation `out` (see the module docs).
-fn dynamic_int8_layer(
+/// Nodes of one int8 layer whose activations are quantized at run time, per row
+/// ([`Int8Activations::DynamicPerRow`]) or per tensor ([`Int8Activations::DynamicPerTensor`]): `x` ->
+/// pre-activation `out` (see the module docs).
+fn integer_int8_layer(
     i: usize,
     l: &Layer,
     (q, scale): (&[i8], &[f32]),
     (x, out): (&str, &str),
+    per_row: bool,
     nodes: &mut Vec<proto::NodeProto>,
     inits: &mut Vec<proto::TensorProto>,
 ) -> Result<()> {
@@ -346,67 +349,48 @@ fn dynamic_int8_layer(
     }
     inits.push(tensor(n("weight_q_t"), data_type::INT8, &[l.inputs, l.outputs], qt)?);
     inits.push(tensor(n("scale"), data_type::FLOAT, &[l.outputs], f32_raw(scale))?);
-    // The native kernels' arithmetic (crate::infer::kernels): q = round_half_even(x * (127 / max|x|)) (the
-    // reciprocal, not x / s: hash embeddings repeat values, so one rounding tie flips many q at once),
-    // y = acc * s * scale[o] + b with s = max|x| / 127; an all-zero row gives q = 0, s = 0.
-    let steps: [(&str, &[&str], &str, Vec<proto::AttributeProto>); 14] = [
-        ("Abs", &[x], "abs", vec![]),
-        ("ReduceMax", &[&n("abs")], "amax", vec![ints_attr("axes", vec![1]), int_attr("keepdims", 1)]),
-        ("Equal", &[&n("amax"), "const.0"], "zero_row", vec![]),
-        ("Where", &[&n("zero_row"), "const.1", &n("amax")], "amax_safe", vec![]),
-        ("Div", &["const.127", &n("amax_safe")], "inv", vec![]),
-        ("Mul", &[x, &n("inv")], "xmul", vec![]),
-        ("Round", &[&n("xmul")], "xround", vec![]),
-        ("Clip", &[&n("xround"), "const.-127", "const.127"], "xclip", vec![]),
-        ("Cast", &[&n("xclip")], "xq", vec![int_attr("to", i64::from(data_type::INT8))]),
-        ("MatMulInteger", &[&n("xq"), &n("weight_q_t")], "acc", vec![]),
-        ("Cast", &[&n("acc")], "accf", vec![int_attr("to", i64::from(data_type::FLOAT))]),
-        ("Div", &[&n("amax"), "const.127"], "xs", vec![]),
-        // (acc * s) * scale, not acc * (scale * s) as natively: ONNX Runtime's MatMulIntegerToFloat
-        // fusion mis-handles a [N, out] scale product (checked with 1.32: scores off by up to 0.3),
-        // and the two orders differ by at most an ulp.
-        ("Mul", &[&n("accf"), &n("xs")], "acc_x", vec![]),
-        ("Mul", &[&n("acc_x"), &n("scale")], "acc_xw", vec![]),
-    ];
-    for (k, (op, inputs, output, attrs)) in steps.into_iter().enumerate() {
-        nodes.push(node(op, n(&format!("q{k}.{}", op.to_lowercase())), inputs, &n(output), attrs));
-    }
-    nodes.push(node("Add", n("add_bias"), &[&n("acc_xw"), &n("bias")], out, vec![]));
-    Ok(())
-}
-
-/// Nodes of one per-tensor int8 layer (`quantize_dynamic`'s form): `x` -> pre-activation `out`.
-fn per_tensor_int8_layer(
-    i: usize,
-    l: &Layer,
-    (q, scale): (&[i8], &[f32]),
-    (x, out): (&str, &str),
-    nodes: &mut Vec<proto::NodeProto>,
-    inits: &mut Vec<proto::TensorProto>,
-) -> Result<()> {
-    let n = |s: &str| format!("layers.{i}.{s}");
-    let mut qt = vec![0u8; q.len()];
-    for o in 0..l.outputs {
-        for k in 0..l.inputs {
-            qt[k * l.outputs + o] = q[o * l.inputs + k] as u8;
-        }
-    }
-    inits.push(tensor(n("weight_q_t"), data_type::INT8, &[l.inputs, l.outputs], qt)?);
-    inits.push(tensor(n("scale"), data_type::FLOAT, &[l.outputs], f32_raw(scale))?);
-    let mut quantize = node("DynamicQuantizeLinear", n("quantize"), &[x], &n("xq"), vec![]);
-    quantize.output.extend([n("xs"), n("xz")]);
-    nodes.push(quantize);
-    let steps: [(&str, Vec<String>, &str, Vec<proto::AttributeProto>); 4] = [
-        ("MatMulInteger", vec![n("xq"), n("weight_q_t"), n("xz"), "const.wzp".into()], "acc", vec![]),
-        ("Cast", vec![n("acc")], "accf", vec![int_attr("to", i64::from(data_type::FLOAT))]),
-        ("Mul", vec![n("xs"), n("scale")], "deq_scale", vec![]),
-        ("Mul", vec![n("accf"), n("deq_scale")], "deq", vec![]),
-    ];
+    let to = |t: i32| vec![int_attr("to", i64::from(t))];
+    let steps: Vec<(&str, Vec<String>, &str, Vec<proto::AttributeProto>)> = if per_row {
+        // The native kernels' arithmetic (crate::infer::kernels): q = round_half_even(x * (127 / max|x|))
+        // (the reciprocal, not x / s: hash embeddings repeat values, so one rounding tie flips many q at
+        // once), y = acc * s * scale[o] + b with s = max|x| / 127; an all-zero row gives q = 0, s = 0.
+        let c = |s: &str| s.to_string();
+        vec![
+            ("Abs", vec![c(x)], "abs", vec![]),
+            ("ReduceMax", vec![n("abs")], "amax", vec![ints_attr("axes", vec![1]), int_attr("keepdims", 1)]),
+            ("Equal", vec![n("amax"), c("const.0")], "zero_row", vec![]),
+            ("Where", vec![n("zero_row"), c("const.1"), n("amax")], "amax_safe", vec![]),
+            ("Div", vec![c("const.127"), n("amax_safe")], "inv", vec![]),
+            ("Mul", vec![c(x), n("inv")], "xmul", vec![]),
+            ("Round", vec![n("xmul")], "xround", vec![]),
+            ("Clip", vec![n("xround"), c("const.-127"), c("const.127")], "xclip", vec![]),
+            ("Cast", vec![n("xclip")], "xq", to(data_type::INT8)),
+            ("MatMulInteger", vec![n("xq"), n("weight_q_t")], "acc", vec![]),
+            ("Cast", vec![n("acc")], "accf", to(data_type::FLOAT)),
+            ("Div", vec![n("amax"), c("const.127")], "xs", vec![]),
+            // (acc * s) * scale, not acc * (scale * s) as natively: ONNX Runtime's MatMulIntegerToFloat
+            // fusion mis-handles a [N, out] scale product (checked with 1.32: scores off by up to 0.3),
+            // and the two orders differ by at most an ulp.
+            ("Mul", vec![n("accf"), n("xs")], "acc_x", vec![]),
+            ("Mul", vec![n("acc_x"), n("scale")], "acc_xw", vec![]),
+        ]
+    } else {
+        // quantize_dynamic's form: u8 activations with a per-tensor scale and zero point.
+        let mut quantize = node("DynamicQuantizeLinear", n("quantize"), &[x], &n("xq"), vec![]);
+        quantize.output.extend([n("xs"), n("xz")]);
+        nodes.push(quantize);
+        vec![
+            ("MatMulInteger", vec![n("xq"), n("weight_q_t"), n("xz"), "const.wzp".into()], "acc", vec![]),
+            ("Cast", vec![n("acc")], "accf", to(data_type::FLOAT)),
+            ("Mul", vec![n("xs"), n("scale")], "xs_w", vec![]),
+            ("Mul", vec![n("accf"), n("xs_w")], "acc_xw", vec![]),
+        ]
+    };
     for (k, (op, inputs, output, attrs)) in steps.into_iter().enumerate() {
         let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-        nodes.push(node(op, n(&format!("t{k}.{}", op.to_lowercase())), &inputs, &n(output), attrs));
+        nodes.push(node(op, n(&format!("q{k}.{}", op.to_lowercase())), &inputs, &n(output), attrs));
     }
-    nodes.push(node("Add", n("add_bias"), &[&n("deq"), &n("bias")], out, vec![]));
+    nodes.push(node("Add", n("add_bias"), &[&n("acc_xw"), &n("bias")], out, vec![]));
     Ok(())
 }
 
@@ -434,11 +418,8 @@ fn build_graph(layers: &[Layer], acts: Int8Activations) -> Result<proto::GraphPr
             (acts, &l.weights)
         {
             inits.push(tensor(bias.clone(), data_type::FLOAT, &[l.outputs], f32_raw(&l.bias))?);
-            if acts == Int8Activations::DynamicPerRow {
-                dynamic_int8_layer(i, l, (q, scale), (&cur, &pre), &mut nodes, &mut inits)?;
-            } else {
-                per_tensor_int8_layer(i, l, (q, scale), (&cur, &pre), &mut nodes, &mut inits)?;
-            }
+            let per_row = acts == Int8Activations::DynamicPerRow;
+            integer_int8_layer(i, l, (q, scale), (&cur, &pre), per_row, &mut nodes, &mut inits)?;
             nodes.push(node(op, format!("layers.{i}.{}", op.to_lowercase()), &[&pre], &out, vec![]));
             cur = out;
             continue;

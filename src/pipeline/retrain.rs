@@ -4,7 +4,8 @@
 //! ([`crate::registry`]) and promoted to production only on PASS.
 //!
 //! Working files in `out_dir`: `reinforced.csv`, `composition.json`, `candidate.l2` (and
-//! `candidate.l2.rejects.csv` when rows are rejected), `gate/` (the gate's markdown, plots and JSON).
+//! `candidate.l2.rejects.csv` when rows are rejected), `gate/` (the gate's markdown, plots and JSON),
+//! and last `retrain.json`, the [`RetrainSummary`] (what hosts without the Rust types read).
 
 use super::{JobObserver, TrainConfig, TrainOutcome};
 use crate::error::{Error, Result};
@@ -190,6 +191,48 @@ impl RetrainOutcome {
     pub fn check(&self) -> Result<()> {
         self.gate.check()
     }
+
+    /// The outcome in short, as `retrain.json` holds it.
+    pub fn summary(&self) -> RetrainSummary {
+        RetrainSummary {
+            passed: self.gate.passed,
+            failed: self.gate.failed().into_iter().map(String::from).collect(),
+            candidate: self.candidate_path.clone(),
+            threshold: self.training.model.threshold(),
+            reinforcement_rows: self.composition.total,
+            gate_markdown: self.gate_markdown.clone(),
+            registered: self.registered.as_ref().map(Entry::name),
+            promoted: self.promoted,
+        }
+    }
+}
+
+/// The retrain job's outcome in short (`<out_dir>/retrain.json`; the C and Python calls return it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetrainSummary {
+    /// Whether the gate passed.
+    pub passed: bool,
+    /// The criteria that failed.
+    pub failed: Vec<String>,
+    /// The candidate model file.
+    pub candidate: PathBuf,
+    /// Its calibrated threshold.
+    pub threshold: f32,
+    /// Reinforcement rows trained on besides the existing data.
+    pub reinforcement_rows: usize,
+    /// The gate's markdown report (plots and `gate.json` next to it).
+    pub gate_markdown: PathBuf,
+    /// The registry version of the candidate (`None` in a dry run).
+    pub registered: Option<String>,
+    /// Whether it was promoted to production.
+    pub promoted: bool,
+}
+
+impl RetrainSummary {
+    /// Pretty JSON.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| Error::json("retrain summary", e))
+    }
 }
 
 /// Run the retrain job (see the module docs). Everything that can be checked up front (settings, the
@@ -260,7 +303,7 @@ pub fn retrain(config: &RetrainConfig, observer: &mut dyn RetrainObserver) -> Re
         }
     };
     observer.on_step(Step::Registered { entry: registered.as_ref(), promoted });
-    Ok(RetrainOutcome {
+    let outcome = RetrainOutcome {
         composition: reinforced.composition,
         training: trained,
         candidate_path,
@@ -268,5 +311,7 @@ pub fn retrain(config: &RetrainConfig, observer: &mut dyn RetrainObserver) -> Re
         gate_markdown: markdown,
         registered,
         promoted,
-    })
+    };
+    crate::fsutil::write_atomic(&out.join("retrain.json"), outcome.summary().to_json()?.as_bytes())?;
+    Ok(outcome)
 }
