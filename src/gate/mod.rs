@@ -516,7 +516,7 @@ pub fn run(
         Criterion {
             name: "hard_negatives".into(),
             requirement: format!("all {} pass", hard.len()),
-            value: (!hard.is_empty()).then(|| c.side.hard_negatives_failed as f64),
+            value: (!hard.is_empty()).then_some(c.side.hard_negatives_failed as f64),
             status: if hard.is_empty() { Status::NotApplicable } else { Status::of(c.side.hard_negatives_failed == 0) },
             detail: format!("{} of {} flagged", c.side.hard_negatives_failed, hard.len()),
         },
