@@ -1,4 +1,4 @@
-//! ONNX export: the MLP as a standard ONNX graph ([`export`], no Python or protoc needed), the one
+//! ONNX export: the MLP as a standard ONNX graph ([`export()`], no Python or protoc needed), the one
 //! ONNX writer of the crate, and — with the `onnx` feature — the equivalence check that runs an export
 //! in ONNX Runtime ([`crate::onnx_runtime`]) against the native engine ([`validate`]).
 

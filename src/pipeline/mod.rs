@@ -1,4 +1,4 @@
-//! The jobs end to end, the top of the library: the training job ([`train`]: load (or generate) data,
+//! The jobs end to end, the top of the library: the training job ([`train()`]: load (or generate) data,
 //! de-duplicate, split, embed, train, calibrate the threshold on validation, evaluate on test, and
 //! assemble the [`Model`] with its metadata) and the retrain job ([`retrain::retrain`]: reinforce ->
 //! train -> gate -> register). The CLI, the C API and the Python package all run them from here and
@@ -214,7 +214,7 @@ impl TrainObserver for PhaseBlind<'_> {
 
 impl JobObserver for PhaseBlind<'_> {}
 
-/// [`train`] with phase reporting (used by the CLI's progress display).
+/// [`train()`] with phase reporting (used by the CLI's progress display).
 pub fn train_observed(
     config: &TrainConfig,
     rows: Option<data::Loaded>,
