@@ -436,15 +436,24 @@ fn validate_onnx(model: &Model, export: &std::path::Path, texts: &[&str]) -> Res
     )))
 }
 
-/// The candidate's absolute criterion `name` from its report's criterion `index` (FPR, TPR, F1).
+/// The candidate's absolute criterion `name`: its report's criterion `index` (0 FPR, 1 TPR, 2 F1, the
+/// order [`eval::evaluate_with`] writes them in), renamed after the gate setting that sets it.
 fn absolute(name: &str, side: &Side, index: usize) -> Criterion {
-    let r = &side.report.criteria[index];
-    Criterion {
-        name: name.into(),
-        requirement: r.name.clone(),
-        value: r.value,
-        status: r.status,
-        detail: r.detail.clone(),
+    match side.report.criteria.get(index) {
+        Some(r) => Criterion {
+            name: name.into(),
+            requirement: r.name.clone(),
+            value: r.value,
+            status: r.status,
+            detail: r.detail.clone(),
+        },
+        None => Criterion {
+            name: name.into(),
+            requirement: String::new(),
+            value: None,
+            status: Status::Fail,
+            detail: "not in the evaluation report".into(),
+        },
     }
 }
 
