@@ -1,10 +1,18 @@
 //! Rows per CPU-second of every kernel this CPU has, per precision and batch, on an untrained network of
 //! the default shape: `cargo run --release --example kernel_speed [-- SECONDS]`.
 
-use l2core::infer::bench::{synthetic_model, synthetic_prompts, thread_cpu_seconds};
 use l2core::infer::quantize::quantize_layers;
 use l2core::infer::{Kernel, Scorer};
 use l2core::model::Precision;
+use l2core::testing::{synthetic_model, synthetic_prompts};
+
+/// CPU seconds of the calling thread (the machine is usually shared, so wall time says little).
+fn thread_cpu_seconds() -> f64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid timespec for the call to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+}
 
 fn main() {
     let secs: f64 = std::env::args().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0.5);

@@ -5,8 +5,9 @@
 //! CPU has them; the others still build and pass).
 
 use l2core::infer::quantize::quantize_layers;
-use l2core::infer::{sigmoid, Kernel, Scorer};
+use l2core::infer::{Kernel, Scorer};
 use l2core::model::{Layer, LayerWeights, Mlp, Precision};
+use l2core::nn::sigmoid;
 use l2core::rng::Rng;
 
 /// Tolerance of the f32 / f16 kernels against the f64 reference of the same weights (scores in [0, 1]).

@@ -9,14 +9,11 @@
 //! symmetrically, multiplies in i32, and dequantizes to f32 between layers (bias, ReLU, re-quantize);
 //! see [`kernels`] for the exact arithmetic, which every int8 path reproduces bit for bit.
 
-pub mod bench;
 pub mod kernels;
-#[cfg(feature = "onnx")]
-pub mod ort_graph;
 pub mod quantize;
 
 use crate::error::{Error, Result};
-use crate::model::{Layer, LayerWeights, Precision};
+use crate::nn::{sigmoid, Layer, LayerWeights, Precision};
 use kernels::pack::{ABuf, Layout, PackedF16, PackedF32, PackedI8};
 pub use kernels::Kernel;
 use kernels::{FloatCall, IntCall, Ops, QuantCall, CHUNK};
@@ -247,16 +244,5 @@ impl Scorer {
         for (r, o) in out.iter_mut().enumerate() {
             *o = sigmoid(cur[r * ys]);
         }
-    }
-}
-
-/// Numerically stable logistic function.
-#[inline]
-pub fn sigmoid(z: f32) -> f32 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
     }
 }
