@@ -15,7 +15,9 @@ mod report;
 pub use calibrate::{calibrate, Calibration};
 pub use compare::{compare, Comparison, CriterionChange, MetricChange, Verdict};
 pub use curves::{pr_curve, roc_curve, score_histogram, Histogram, PrPoint, RocPoint};
-pub use fp_report::{fp_report, severity_for_score, CategoryCount, FpDetail, FpReport, Threat, LAYER, UNCATEGORIZED};
+pub use fp_report::{
+    fp_report, severity_for_score, CategoryCount, FlaggedRow, FpDetail, FpReport, FpTally, Threat, LAYER, UNCATEGORIZED,
+};
 pub use metrics::{wilson, Z95};
 pub use report::{
     evaluate, Confusion, Criterion, GroupRate, HardNegativeMiss, HardNegatives, Report, Status, DISPLAY_TEXT_CHARS,
