@@ -162,14 +162,11 @@ def column(batch: Any, name: str, role: str) -> Any:
     return batch.column(name)
 
 
-def score_batch(
-    model: Any, batch: Any, text_column: str, threshold: float, where: Callable[[int], str]
-) -> Tuple[Any, Any]:
-    """The ``score`` and ``malicious`` arrays of one Arrow batch (RecordBatch or Table); ``where(i)``
-    names row ``i`` in errors."""
-    texts = column(batch, text_column, "text")
-    check_texts(texts, text_column, where)
-    scores = score_column(model, texts, text_column)
+def score_texts(model: Any, texts: Any, name: str, threshold: float, where: Callable[[int], str]) -> Tuple[Any, Any]:
+    """The ``score`` and ``malicious`` Arrow arrays of a text column (Array or ChunkedArray);
+    ``where(i)`` names row ``i`` in errors."""
+    check_texts(texts, name, where)
+    scores = score_column(model, texts, name)
     return pa.array(scores, pa.float32()), pa.array(decide(scores, threshold), pa.bool_())
 
 

@@ -65,7 +65,8 @@ class _Scorer:
 
     def __call__(self, batch: Any) -> Any:
         _scale.check_new_columns(batch.schema.names, [SCORE, MALICIOUS, MODEL_SHA256])
-        score_arr, malicious = _scale.score_batch(self._model, batch, self._text, self._threshold, _where)
+        texts = _scale.column(batch, self._text, "text")
+        score_arr, malicious = _scale.score_texts(self._model, texts, self._text, self._threshold, _where)
         # One string in a dictionary, not one per row.
         sha = pa.DictionaryArray.from_arrays(pa.array(np.zeros(batch.num_rows, np.int32)), self._sha)
         return batch.append_column(SCORE, score_arr).append_column(MALICIOUS, malicious).append_column(MODEL_SHA256, sha)

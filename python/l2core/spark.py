@@ -5,14 +5,16 @@
     scored = l2spark.score(df, "model.l2")        # df + score (float), malicious (bool), model_sha256
     report = l2spark.fp_report(traffic, "model.l2", "fp.json")   # the report `l2 eval --fp-report` writes
 
-Batches cross between the JVM and Python as Arrow record batches (``mapInArrow``) and the engine reads
-the text column straight from the Arrow buffers: no Python object per row. The model file is shipped to
+Batches cross between the JVM and Python as Arrow arrays: scoring is an Arrow UDF over the text column
+(only the texts go to Python, only the scores come back), false-positive mining a ``mapInArrow`` over
+the columns it needs; the engine reads the texts straight from the Arrow buffers, with no Python object
+per row. The model file is shipped to
 the executors once with ``SparkContext.addFile`` (under a name derived from its sha256) and loaded once
 per Python worker process; each worker checks that the bytes it loads hash to the sha256 the driver
 saw. With ``ship=False`` the executors read ``model_path`` themselves (a shared file system, or local
 mode). The executors need the l2core wheel installed (see docs/scale.md).
 
-Needs the ``spark`` extra: ``pip install 'l2core[spark]'`` (pyspark >= 4.0 with pyarrow).
+Needs the ``spark`` extra: ``pip install 'l2core[spark]'`` (pyspark >= 4.1 with pyarrow).
 """
 
 from __future__ import annotations
@@ -30,12 +32,16 @@ from typing import Any, Dict, Iterator, Optional  # noqa: E402
 import pyarrow as pa  # noqa: E402
 from pyspark import SparkFiles, TaskContext  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
+from pyspark.sql.functions import arrow_udf  # noqa: E402
 from pyspark.sql import types as T  # noqa: E402
 
 from . import _scale  # noqa: E402
 from ._scale import MALICIOUS, MODEL_SHA256, SCORE, ModelRef, TallySpec  # noqa: E402
 
 __all__ = ["score", "fp_report"]
+
+#: The struct column the scoring UDF returns, unpacked into `score` and `malicious`.
+_RESULT = "__l2core_result"
 
 #: The tally batches' schema (``_scale.TALLY_SCHEMA``) in Spark's DDL.
 _TALLY_DDL = "kind tinyint, piece bigint, pos bigint, n bigint, id string, prompt string, category string, score float"
@@ -76,20 +82,22 @@ def _where(piece: int, start: int) -> Any:
     return lambda i: f"partition {piece}, row {start + i}"
 
 
-def _score_partition(
-    ref: ModelRef, shipped: Optional[str], text_column: str, threshold: float, batches: Iterator[Any]
-) -> Iterator[Any]:
-    model = None
-    piece, start = TaskContext.get().partitionId(), 0
-    for batch in batches:
-        if model is None:  # empty partitions never load the model
-            model = _worker_model(ref, shipped)
-        where = _where(piece, start)
-        score_arr, malicious = _scale.score_batch(model, batch, text_column, threshold, where)
-        start += batch.num_rows
-        yield pa.RecordBatch.from_arrays(
-            list(batch.columns) + [score_arr, malicious], names=list(batch.schema.names) + [SCORE, MALICIOUS]
-        )
+def _score_udf(ref: ModelRef, shipped: Optional[str], text_column: str, threshold: float) -> Any:
+    """An Arrow UDF over the text column: only the texts travel to Python and only the scores come back
+    (Spark keeps the rest of each row and joins the result to it)."""
+
+    # The type hints say which kind of Arrow UDF this is (an iterator of arrays: state across batches).
+    def run(batches: Iterator[pa.Array]) -> Iterator[pa.Array]:
+        model = None
+        piece, start = TaskContext.get().partitionId(), 0
+        for texts in batches:
+            if model is None:  # empty partitions never load the model
+                model = _worker_model(ref, shipped)
+            score_arr, malicious = _scale.score_texts(model, texts, text_column, threshold, _where(piece, start))
+            start += len(texts)
+            yield pa.StructArray.from_arrays([score_arr, malicious], names=[SCORE, MALICIOUS])
+
+    return arrow_udf(run, f"{SCORE} float, {MALICIOUS} boolean")
 
 
 def _check_text_column(df: Any, text_column: str) -> None:
@@ -122,12 +130,15 @@ def score(
     _scale.check_new_columns(df.columns, [SCORE, MALICIOUS, MODEL_SHA256])
     t = ref.threshold if threshold is None else float(threshold)
     shipped = _ship(df, ref, ship)
-    schema = T.StructType(
-        list(df.schema.fields)
-        + [T.StructField(SCORE, T.FloatType(), False), T.StructField(MALICIOUS, T.BooleanType(), False)]
+    result = _score_udf(ref, shipped, text_column, t)(F.col(text_column))
+    # Through a struct, so that one UDF call gives both columns.
+    out = df.select("*", result.alias(_RESULT))
+    return out.select(
+        *[out[c] for c in df.columns],
+        F.col(f"{_RESULT}.{SCORE}").alias(SCORE),
+        F.col(f"{_RESULT}.{MALICIOUS}").alias(MALICIOUS),
+        F.lit(ref.sha256).alias(MODEL_SHA256, metadata={"l2core": ref.info}),
     )
-    out = df.mapInArrow(functools.partial(_score_partition, ref, shipped, text_column, t), schema)
-    return out.select("*", F.lit(ref.sha256).alias(MODEL_SHA256, metadata={"l2core": ref.info}))
 
 
 def _tally_partition(

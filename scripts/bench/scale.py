@@ -19,22 +19,28 @@ import glob
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
+
+import pyarrow as pa
 
 PUBLIC = "/work/shared/data/public"
 BATCH = 4096
 
 
-def _tree_cpu(root: int) -> float:
-    """CPU seconds (user + system) of `root` and every live descendant, from /proc."""
+def _cpu() -> Dict[int, float]:
+    """CPU seconds (user + system) of this process and its descendants (the JVM and Spark's Python
+    workers; Ray's raylet, GCS and workers), per pid, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
+    me = os.getpid()
     parents: Dict[int, int] = {}
     cpu: Dict[int, float] = {}
+    ours = {me}
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -46,29 +52,31 @@ def _tree_cpu(root: int) -> float:
         fields = stat[stat.rindex(")") + 2 :].split()
         pid = int(d)
         parents[pid] = int(fields[1])
-        # utime, stime, and the children's that were waited for (cutime, cstime)
-        cpu[pid] = sum(int(x) for x in fields[11:15]) / tick
-    total, stack = 0.0, [root]
-    seen = set()
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    stack = list(ours)
     while stack:
         p = stack.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        total += cpu.get(p, 0.0)
-        stack.extend(c for c, pp in parents.items() if pp == p)
-    return total
+        for c, pp in parents.items():
+            if pp == p and c not in ours:
+                ours.add(c)
+                stack.append(c)
+    return {p: cpu.get(p, 0.0) for p in ours}
+
+
+def _cpu_delta(before: Dict[int, float], after: Dict[int, float]) -> float:
+    """CPU used between two snapshots by the processes alive at the second. A process that exited in
+    between (Ray ends the previous run's actors lazily) is left out rather than subtracted."""
+    return sum(max(0.0, c - before.get(p, 0.0)) for p, c in after.items())
 
 
 def _timed(fn, repeat: int) -> Dict[str, Any]:
     fn()  # warm-up: start workers, load the model
     walls, cpus = [], []
-    me = os.getpid()
     for _ in range(repeat):
-        c0, t0 = _tree_cpu(me), time.perf_counter()
+        c0, t0 = _cpu(), time.perf_counter()
         fn()
         walls.append(time.perf_counter() - t0)
-        cpus.append(_tree_cpu(me) - c0)
+        cpus.append(_cpu_delta(c0, _cpu()))
     return {"wall_s": walls, "cpu_s": cpus}
 
 
@@ -118,26 +126,43 @@ def run_spark(args) -> Dict[str, Any]:
 
     from l2core import spark as l2spark
 
+    import numpy as np
+    from pyspark.sql import functions as F
+
     os.environ["PYSPARK_PYTHON"] = sys.executable
     spark = (
         SparkSession.builder.master(f"local[{args.cores}]")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "2g")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(BATCH))
-        .config("spark.sql.files.maxPartitionBytes", str(4 << 20))
+        .config("spark.sql.files.maxPartitionBytes", str(4 << 20))  # several tasks per core
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
     df = spark.read.parquet(args.parquet)
 
-    def passthrough():
-        df.mapInArrow(lambda it: it, df.schema).write.format("noop").mode("overwrite").save()
+    # What Spark costs without l2core: reading the Parquet file, and the same Arrow UDF round trip that
+    # returns zeros instead of scores.
+    def zeros(batches: Iterator[pa.Array]) -> Iterator[pa.Array]:
+        for a in batches:
+            n = len(a)
+            yield pa.StructArray.from_arrays(
+                [pa.array(np.zeros(n, np.float32)), pa.array(np.zeros(n, np.bool_))], names=["score", "malicious"]
+            )
 
-    def score():
-        l2spark.score(df, args.model).write.format("noop").mode("overwrite").save()
+    zeros_udf = F.arrow_udf(zeros, "score float, malicious boolean")
 
-    out = {f"spark local[{args.cores}] read + mapInArrow passthrough": _timed(passthrough, args.repeat),
-           f"spark local[{args.cores}] l2core.spark.score": _timed(score, args.repeat)}
+    def sink(frame) -> None:
+        frame.write.format("noop").mode("overwrite").save()
+
+    c = args.cores
+    out = {
+        f"spark local[{c}] read only": _timed(lambda: sink(df), args.repeat),
+        f"spark local[{c}] read + Arrow UDF returning zeros": _timed(
+            lambda: sink(df.select("text", zeros_udf(F.col("text")).alias("r")).select("text", "r.*")), args.repeat
+        ),
+        f"spark local[{c}] read + l2core.spark.score": _timed(lambda: sink(l2spark.score(df, args.model)), args.repeat),
+    }
     spark.stop()
     return out
 
@@ -188,13 +213,19 @@ def main() -> None:
         print("RESULT " + json.dumps(result))
         return
 
-    import pyarrow as pa
+    data = args.data if args.data is not None else sorted(glob.glob(os.path.join(PUBLIC, "*.csv")))
+    work = tempfile.mkdtemp(prefix="l2core-bench-scale-")
+    try:
+        _orchestrate(args, data, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _orchestrate(args, data: List[str], work: str) -> None:
     import pyarrow.parquet as pq
 
     import l2core
 
-    data = args.data if args.data is not None else sorted(glob.glob(os.path.join(PUBLIC, "*.csv")))
-    work = tempfile.mkdtemp(prefix="l2core-bench-scale-")
     if not args.model:
         args.model = os.path.join(work, "model.l2")
         l2core.train(epochs=1).save(args.model)
@@ -219,16 +250,29 @@ def main() -> None:
             r["cores"] = cores
             results[name] = r
 
-    base = statistics.median(results["plain Model.score (list of str)"]["wall_s"]) if "plain Model.score (list of str)" in results else None
+    def med(name: str, key: str) -> float:
+        return statistics.median(results[name][key])
+
+    plain, arrow = "plain Model.score (list of str)", "plain Model.score_arrow"
     print(f"CPU: {_cpu_model()} ({os.cpu_count()} logical CPUs); {len(texts)} rows, mean {mean_chars:.0f} chars; "
           f"data: {', '.join(os.path.basename(d) for d in data) or 'built-in demo corpus'}")
-    print(f"{'run':58} {'rows/s':>10} {'per core':>9} {'vs plain':>9} {'CPU s':>7} {'rows/CPU-s':>10}")
+    print("per core = rows/s / cores; vs plain = per core / plain Model.score rows/s; CPU s = CPU time of every "
+          "process of the run; CPU eff = rows per CPU-s / plain Model.score_arrow's")
+    print(f"{'run':52} {'rows/s':>8} {'per core':>8} {'vs plain':>8} {'CPU s':>6} {'rows/CPU-s':>10} {'CPU eff':>7}")
     for name, r in results.items():
-        wall, cpu = statistics.median(r["wall_s"]), statistics.median(r["cpu_s"])
+        wall, cpu = med(name, "wall_s"), med(name, "cpu_s")
         rate = len(texts) / wall
-        ratio = f"{(base / wall) / r['cores']:.2f}" if base else "-"
-        print(f"{name:58} {rate:10.0f} {rate / r['cores']:9.0f} {ratio:>9} {cpu:7.2f} {len(texts) / cpu:10.0f}")
+        ratio = f"{rate / r['cores'] / (len(texts) / med(plain, 'wall_s')):.2f}" if plain in results else "-"
+        eff = f"{med(arrow, 'cpu_s') / cpu:.2f}" if arrow in results else "-"
+        print(f"{name:52} {rate:8.0f} {rate / r['cores']:8.0f} {ratio:>8} {cpu:6.2f} {len(texts) / cpu:10.0f} {eff:>7}")
+    for c in (1, 2):
+        read, score = f"spark local[{c}] read only", f"spark local[{c}] read + l2core.spark.score"
+        if read in results and score in results and arrow in results:
+            added = med(score, "cpu_s") - med(read, "cpu_s")
+            print(f"spark local[{c}]: scoring adds {added:.2f} CPU-s to the read, {added / len(texts) * 1e6:.1f} us/row; "
+                  f"CPU eff of that step {med(arrow, 'cpu_s') / added:.2f}")
     print("walls (s): " + "; ".join(f"{k}: {', '.join(f'{w:.2f}' for w in v['wall_s'])}" for k, v in results.items()))
+    print("CPU (s): " + "; ".join(f"{k}: {', '.join(f'{w:.2f}' for w in v['cpu_s'])}" for k, v in results.items()))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"cpu": _cpu_model(), "rows": len(texts), "mean_chars": mean_chars, "results": results}, f, indent=2)
