@@ -132,7 +132,10 @@ def check_texts(col: Any, name: str, where: Callable[[int], str]) -> None:
         if isinstance(valid, pa.ChunkedArray):
             valid = valid.combine_chunks()
         i = int(np.flatnonzero(~valid.to_numpy(zero_copy_only=False))[0])
-        raise TypeError(f"{where(i)}: text column `{name}` is null ({col.null_count} null(s) in this batch): a missing text has no score")
+        raise TypeError(
+            f"{where(i)}: text column `{name}` is null ({col.null_count} null(s) in this batch): "
+            "a missing text has no score"
+        )
 
 
 def score_column(model: Any, col: Any, name: str) -> np.ndarray:

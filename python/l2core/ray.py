@@ -69,7 +69,8 @@ class _Scorer:
         score_arr, malicious = _scale.score_texts(self._model, texts, self._text, self._threshold, _where)
         # One string in a dictionary, not one per row.
         sha = pa.DictionaryArray.from_arrays(pa.array(np.zeros(batch.num_rows, np.int32)), self._sha)
-        return batch.append_column(SCORE, score_arr).append_column(MALICIOUS, malicious).append_column(MODEL_SHA256, sha)
+        out = batch.append_column(SCORE, score_arr).append_column(MALICIOUS, malicious)
+        return out.append_column(MODEL_SHA256, sha)
 
 
 class _Tallier:
@@ -84,7 +85,9 @@ class _Tallier:
         return pa.Table.from_batches([flagged, _scale.closing_batch(0, counts, n)])
 
 
-def _map(dataset: Any, cls: type, kwargs: Dict[str, Any], batch_size: int, concurrency: Optional[int], same_rows: bool) -> Any:
+def _map(
+    dataset: Any, cls: type, kwargs: Dict[str, Any], batch_size: int, concurrency: Optional[int], same_rows: bool
+) -> Any:
     extra: Dict[str, Any] = {}
     if concurrency is not None:
         extra["compute"] = ray.data.ActorPoolStrategy(size=concurrency)

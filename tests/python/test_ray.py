@@ -85,7 +85,10 @@ def test_fp_report_over_known_benign_traffic(dataset, scale_model, cli_fp_report
 
 
 def test_bad_rows_fail_with_a_clear_error(local_ray, scale_model):
-    rows = [{"text": "hello", "label": 0, "category": "c", "id": "a"}, {"text": "x", "label": 7, "category": "c", "id": "b"}]
+    rows = [
+        {"text": "hello", "label": 0, "category": "c", "id": "a"},
+        {"text": "x", "label": 7, "category": "c", "id": "b"},
+    ]
     with pytest.raises(Exception, match=r"row 1 of a batch \(id `b`\): field `label`: must be 0 or 1, got 7"):
         l2ray.fp_report(ray.data.from_items(rows), scale_model, id_column="id")
     nulls = ray.data.from_items([{"text": "hello"}, {"text": None}])

@@ -13,7 +13,11 @@ import pytest
 
 import l2core
 
-pytestmark = [pytest.mark.scale, pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")]
+pytestmark = [
+    pytest.mark.scale,
+    # createDataFrame from pandas 3 warns; l2core.spark itself never goes through pandas.
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+]
 pytest.importorskip("pyspark")
 pa = pytest.importorskip("pyarrow")
 
