@@ -2,10 +2,10 @@
 //! `cargo bench --bench infer` (`L2_KERNEL` does not apply: every kernel the CPU has is measured).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use l2core::infer::bench::{synthetic_model, synthetic_prompts};
 use l2core::infer::quantize::quantize_layers;
 use l2core::infer::{Kernel, Scorer};
 use l2core::model::Precision;
+use l2core::testing::{synthetic_model, synthetic_prompts};
 use std::hint::black_box;
 
 fn forward(c: &mut Criterion) {
@@ -34,7 +34,7 @@ fn forward(c: &mut Criterion) {
 
 fn end_to_end(c: &mut Criterion) {
     let model = synthetic_model(512, &[256, 128, 64], 42).expect("model");
-    let int8 = l2core::infer::quantize::quantize(&model, Precision::Int8).expect("quantize");
+    let int8 = l2core::model::quantize::quantize(&model, Precision::Int8).expect("quantize");
     let prompt = synthetic_prompts(1, 200, 9).remove(0);
     let mut buf = vec![0f32; 512];
     c.bench_function("end_to_end_int8_200_chars", |b| {

@@ -6,12 +6,13 @@
 //! `cargo bench --bench train`
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use l2core::testing;
 use l2core::train::gemm::gemm;
-use l2core::train::{fit_mlp, synthetic, Kernel, Silent, TrainParams};
+use l2core::train::{fit_mlp, Kernel, Silent, TrainParams};
 use std::hint::black_box;
 
 fn epoch(c: &mut Criterion) {
-    let (train, val) = synthetic::teacher_split(10_000, 1_000, 512, 2026);
+    let (train, val) = testing::teacher_split(10_000, 1_000, 512, 2026);
     let p = TrainParams { epochs: 1, patience: 0, ..TrainParams::default() }.check().unwrap();
     let mut g = c.benchmark_group("train");
     g.sample_size(10);

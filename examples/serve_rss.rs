@@ -3,9 +3,9 @@
 //!
 //! `cargo run --release --example serve_rss -- [MODEL] [--keep-f32]`
 
-use l2core::infer::bench::{synthetic_model, synthetic_prompts};
-use l2core::infer::quantize::quantize;
+use l2core::model::quantize::quantize;
 use l2core::model::Precision;
+use l2core::testing::{synthetic_model, synthetic_prompts};
 use l2core::Model;
 
 fn status(key: &str) -> String {

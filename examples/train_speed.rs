@@ -8,7 +8,8 @@
 //! cargo run --release --example train_speed -- --epochs 3 --write-data /tmp/l2-train-bench
 //! ```
 
-use l2core::train::{fit_mlp, synthetic, EpochStats, Kernel, TrainObserver, TrainParams};
+use l2core::testing;
+use l2core::train::{fit_mlp, EpochStats, Kernel, TrainObserver, TrainParams};
 use std::io::Write;
 
 /// CPU seconds of this (single-threaded) process's main thread, from `/proc/self/schedstat` (Linux);
@@ -32,7 +33,13 @@ impl TrainObserver for Print {
         self.cpu.push(cpu);
         println!(
             "epoch {:>2}  {:.3} s wall  {:.3} s cpu  train_loss {:.5}  val_loss {:.5}  val_fpr {:.4}  val_tpr {:.4}",
-            s.epoch, s.seconds, cpu, s.train_loss, s.val_loss, s.val_fpr, s.val_tpr
+            s.epoch,
+            s.seconds,
+            cpu,
+            s.train_loss,
+            s.val_loss,
+            s.val_fpr.unwrap_or(f64::NAN),
+            s.val_tpr.unwrap_or(f64::NAN)
         );
         true
     }
@@ -42,7 +49,7 @@ fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
 }
 
-fn write_data(path: &str, train: &synthetic::Synthetic, val: &synthetic::Synthetic) -> std::io::Result<()> {
+fn write_data(path: &str, train: &testing::Synthetic, val: &testing::Synthetic) -> std::io::Result<()> {
     let mut bin = std::io::BufWriter::new(std::fs::File::create(format!("{path}.bin"))?);
     for s in [train, val] {
         for v in s.x.iter().chain(&s.y).chain(&s.w) {
@@ -64,7 +71,7 @@ fn main() {
     let num = |name: &str, default: usize| arg(&args, name).and_then(|v| v.parse().ok()).unwrap_or(default);
     let (epochs, n_train, n_val, dims) =
         (num("--epochs", 3), num("--train", 100_000), num("--val", 20_000), num("--dims", 512));
-    let (train, val) = synthetic::teacher_split(n_train, n_val, dims, 2026);
+    let (train, val) = testing::teacher_split(n_train, n_val, dims, 2026);
     if let Some(path) = arg(&args, "--write-data") {
         if let Err(e) = write_data(&path, &train, &val) {
             eprintln!("writing {path}: {e}");

@@ -158,11 +158,12 @@ typedef struct l2_epoch_stats {
    */
   double val_loss;
   /**
-   * Validation false-positive rate at score 0.5.
+   * Validation false-positive rate at score 0.5 (NaN if undefined; training needs both classes, so
+   * it never is).
    */
   double val_fpr;
   /**
-   * Validation true-positive rate at score 0.5.
+   * Validation true-positive rate at score 0.5 (NaN if undefined, as `val_fpr`).
    */
   double val_tpr;
   /**
@@ -424,6 +425,25 @@ l2_status l2_train_config_to_json(const struct l2_train_config *config,
                                   char *buf,
                                   size_t len,
                                   size_t *out_n);
+
+/**
+ * Run the retrain job, the reinforcement loop of the `l2 retrain` command: production false positives ->
+ * reinforcement rows -> training on the existing data plus them -> the release gate against the
+ * baseline -> registered, and promoted to production only when the gate passes.
+ *
+ * `config_json` (NUL-terminated UTF-8) is the job's JSON form: `false_positives` (an `l2 eval
+ * --fp-report` JSON or a CSV), `train` and `test` (arrays of CSV paths) are required; `baseline`
+ * (default "production"), `registry`, `out_dir` (default "l2-retrain"), `dry_run`, `hard_negatives`,
+ * `benign_sim`, `report_dir` and the objects `reinforce`, `training` (the `l2_train_config` JSON form)
+ * and `gate` are optional (docs/c-api.md); an unknown key is `L2_STATUS_INVALID_JSON`. `on_epoch` and
+ * `user_data` are as for `l2_train`. On `L2_STATUS_OK` `*out_passed` receives whether the gate passed (a
+ * failing gate is not an error); the job's summary is in `<out_dir>/retrain.json`, the gate's report in
+ * `<out_dir>/gate/`. Blocks until done.
+ */
+l2_status l2_retrain(const char *config_json,
+                     l2_epoch_callback on_epoch,
+                     void *user_data,
+                     bool *out_passed);
 
 /**
  * Train a model with `config` (data, embedder, network, split, calibration), write it atomically to

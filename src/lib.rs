@@ -1,22 +1,39 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
-#[cfg(feature = "cli")]
-pub mod cli;
+// Layers, bottom to top (docs/architecture.md; tests/layering.rs enforces it): a module imports only
+// from lower layers.
+// error, floor
+pub mod digest;
+pub mod error;
+pub mod fsutil;
+#[cfg(feature = "onnx")]
+pub mod onnx_runtime;
+pub mod rng;
+// leaf
+pub mod nn;
+// features
 pub mod data;
 pub mod embed;
-pub mod error;
+// evaluation
 pub mod eval;
-pub mod fsutil;
-pub mod gate;
+// engines
 pub mod infer;
+pub mod train;
+// model
 pub mod model;
+// export
 pub mod onnx;
+// jobs
+pub mod gate;
 pub mod pipeline;
 pub mod registry;
 pub mod reinforce;
-pub mod rng;
-pub mod train;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+// hosts
+#[cfg(feature = "cli")]
+pub mod cli;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::Model;

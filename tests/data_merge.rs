@@ -20,6 +20,12 @@ fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
 fn normalization_case_folds_and_collapses_whitespace() {
     assert_eq!(normalize_text("  Hello\t\tWORLD \n again "), "hello world again");
     assert_eq!(normalize_text("ÄÖÜ  Straße"), "äöü straße");
+    // Greek sigma: the capital, the final and the medial form fold to one letter wherever they stand.
+    assert_eq!(normalize_text("ΟΔΟΣ"), "οδοσ");
+    assert_eq!(normalize_text("οδος"), "οδοσ");
+    assert_eq!(normalize_text("ΣΟΦΟΣ σοφος"), "σοφοσ σοφοσ");
+    let (kept, _, stats) = dedupe(vec![rec("ΟΔΟΣ", 0, "a.csv", 2), rec("οδος", 0, "a.csv", 3)]);
+    assert_eq!((kept.len(), stats.normalized_duplicates), (1, 1));
 }
 
 #[test]

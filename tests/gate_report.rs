@@ -1,9 +1,12 @@
 //! The release gate on small in-memory models: criteria, comparison, JSON, markdown + SVG report.
 
-mod common;
-
 use l2core::data::Record;
-use l2core::gate::{self, Contender, GateParams, SimSet, Status};
+use l2core::eval::Status;
+use l2core::gate::{self, Contender, GateParams, SimSet};
+
+fn model(seed: u64) -> l2core::Model {
+    l2core::testing::synthetic_model(64, &[8], seed).unwrap()
+}
 
 fn rows() -> Vec<Record> {
     let benign = [
@@ -32,7 +35,7 @@ fn sim() -> SimSet {
 
 #[test]
 fn identical_models_pass_the_comparative_criteria() {
-    let m = common::tiny_model(64, &[8], 1);
+    let m = model(1);
     let test = rows();
     let c = Contender { name: "a".into(), model: &m, path: None };
     let b = Contender { name: "b".into(), model: &m, path: None };
@@ -40,22 +43,53 @@ fn identical_models_pass_the_comparative_criteria() {
     let status = |n: &str| r.criteria.iter().find(|c| c.name == n).unwrap().status;
     assert_eq!(status("fpr"), Status::Pass);
     assert_eq!(status("tpr"), Status::Pass);
-    assert_eq!(status("hard_negatives"), Status::Skipped, "no hard negatives given or in the data");
-    assert_eq!(status("onnx_equivalence"), Status::Skipped);
-    assert_eq!(r.criteria.len(), 6);
-    let fpr = r.comparison.iter().find(|x| x.metric == "FPR").unwrap();
+    assert_eq!(status("hard_negatives"), Status::NotApplicable, "no hard negatives given or in the data");
+    assert_eq!(status("onnx_equivalence"), Status::NotApplicable);
+    assert_eq!(r.criteria.len(), 9);
+    let fpr = r.comparison.metrics.iter().find(|x| x.metric == "FPR").unwrap();
     assert_eq!(fpr.baseline, fpr.candidate);
-    assert_eq!(r.baseline.metrics, r.candidate.metrics);
-    assert_eq!(r.candidate.metrics.n, 8);
+    assert_eq!(r.baseline.report, r.candidate.report);
+    assert_eq!(r.candidate.report.n, 8);
     let v: serde_json::Value = serde_json::from_str(&r.to_json().unwrap()).unwrap();
-    assert_eq!(v["criteria"][0]["status"], "PASS");
+    let fpr = v["criteria"].as_array().unwrap().iter().find(|c| c["name"] == "fpr").unwrap();
+    assert_eq!(fpr["status"], "PASS");
     assert!(v.get("curves").is_none());
+}
+
+/// Matching the baseline is not enough: an untrained model that equals itself still fails the seed's
+/// absolute must-haves (the gate used to pass any model against itself), and passes them only when
+/// the settings say so explicitly.
+#[test]
+fn the_absolute_criteria_fail_a_weak_model_even_against_itself() {
+    let m = model(1);
+    let test = rows();
+    let c = Contender { name: "a".into(), model: &m, path: None };
+    let r = gate::run(&c, &c, &test, &[], &sim(), &params()).unwrap();
+    let status = |n: &str| r.criteria.iter().find(|c| c.name == n).unwrap().status;
+    let names: Vec<&str> = r.criteria.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(&names[..3], ["max_fpr", "min_tpr", "min_f1"]);
+    let report = &r.candidate.report;
+    let expect = |ok: bool| if ok { Status::Pass } else { Status::Fail };
+    assert_eq!(status("max_fpr"), expect(report.fpr.unwrap() < 0.01));
+    assert_eq!(status("min_tpr"), expect(report.tpr.unwrap() > 0.95));
+    assert_eq!(status("min_f1"), expect(report.f1.unwrap() > 0.95));
+    assert!(report.f1.unwrap() <= 0.95, "an untrained model cannot score F1 > 0.95 on these rows: {report:?}");
+    assert_eq!((status("fpr"), status("tpr")), (Status::Pass, Status::Pass), "no regression against itself");
+    assert!(!r.passed, "a weak model does not pass the gate against itself");
+    assert!(r.check().unwrap_err().to_string().contains("min_f1"));
+    // The targets are settings: with every threshold relaxed, the same run passes on the absolute side.
+    let loose = GateParams { max_fpr: 1.0, min_tpr: 0.0, min_f1: 0.0, ..params() };
+    let r = gate::run(&c, &c, &test, &[], &sim(), &loose).unwrap();
+    for n in ["max_fpr", "min_tpr", "min_f1"] {
+        let c = r.criteria.iter().find(|c| c.name == n).unwrap();
+        assert_ne!(c.status, Status::Fail, "{c:?}");
+    }
 }
 
 #[test]
 fn a_model_that_flags_everything_fails_and_the_report_names_why() {
-    let base = common::tiny_model(64, &[8], 1);
-    let flag_all = common::tiny_model(64, &[8], 2).with_threshold(0.0).unwrap();
+    let base = model(1);
+    let flag_all = model(2).with_threshold(0.0).unwrap();
     let test = rows();
     let mut hn = Record::new("How do I kill a zombie process?", 0);
     hn.notes = "HARD NEGATIVE: sysadmin".into();
@@ -68,7 +102,7 @@ fn a_model_that_flags_everything_fails_and_the_report_names_why() {
     assert_eq!(status("hard_negatives"), Status::Fail);
     assert_eq!(status("production_simulation"), Status::Fail);
     assert_eq!(r.candidate.sim_fp, 50);
-    assert_eq!(r.candidate.metrics.fpr, 1.0);
+    assert_eq!(r.candidate.report.fpr, Some(1.0));
     assert_eq!(r.candidate.hard_negative_failures, vec!["How do I kill a zombie process?".to_string()]);
     let text = r.to_string();
     assert!(text.contains("Release gate: FAIL") && text.contains("[FAIL   ] hard_negatives"), "{text}");
@@ -77,7 +111,7 @@ fn a_model_that_flags_everything_fails_and_the_report_names_why() {
 #[test]
 fn an_onnx_export_next_to_the_candidate_is_checked_not_ignored() {
     let tmp = tempfile::tempdir().unwrap();
-    let m = common::tiny_model(64, &[8], 1);
+    let m = model(1);
     let path = tmp.path().join("cand.l2");
     m.save(&path).unwrap();
     std::fs::write(tmp.path().join("cand.onnx"), b"not an onnx model").unwrap();
@@ -93,8 +127,8 @@ fn an_onnx_export_next_to_the_candidate_is_checked_not_ignored() {
 #[test]
 fn markdown_report_with_svg_plots() {
     let tmp = tempfile::tempdir().unwrap();
-    let a = common::tiny_model(64, &[8], 1);
-    let b = common::tiny_model(64, &[8], 3);
+    let a = model(1);
+    let b = model(3);
     let test = rows();
     let r = gate::run(
         &Contender { name: "cand".into(), model: &a, path: None },
@@ -123,7 +157,7 @@ fn markdown_report_with_svg_plots() {
 
 #[test]
 fn bad_inputs_are_errors() {
-    let m = common::tiny_model(64, &[8], 1);
+    let m = model(1);
     let c = Contender { name: "a".into(), model: &m, path: None };
     let b = Contender { name: "b".into(), model: &m, path: None };
     let benign_only: Vec<Record> = rows().into_iter().filter(|r| r.label == 0).collect();
@@ -138,7 +172,7 @@ fn bad_inputs_are_errors() {
 #[test]
 fn a_real_onnx_export_is_run_and_compared() {
     let tmp = tempfile::tempdir().unwrap();
-    let m = common::tiny_model(64, &[8], 1);
+    let m = model(1);
     let path = tmp.path().join("cand.l2");
     m.save(&path).unwrap();
     std::fs::write(tmp.path().join("cand.onnx"), l2core::onnx::export(&m, None).unwrap().bytes).unwrap();
@@ -146,7 +180,7 @@ fn a_real_onnx_export_is_run_and_compared() {
     let c = Contender { name: "cand".into(), model: &m, path: Some(path) };
     let r = gate::run(&c, &c, &test, &[], &sim(), &params()).unwrap();
     let onnx = r.criteria.iter().find(|c| c.name == "onnx_equivalence").unwrap();
-    match l2core::onnx::runtime::library_path() {
+    match l2core::onnx_runtime::library_path() {
         Ok(_) => assert_eq!(onnx.status, Status::Pass, "{onnx:?}"),
         Err(e) => {
             eprintln!("no ONNX Runtime ({e}): the criterion must fail, not skip");

@@ -1,10 +1,10 @@
-//! `l2 quantize` and `l2 bench` through the CLI entry point (feature `cli`).
+//! `l2 quantize` through the CLI entry point (feature `cli`).
 #![cfg(feature = "cli")]
 
 use l2core::cli::run;
-use l2core::infer::bench::synthetic_model;
-use l2core::infer::quantize::quantize;
+use l2core::model::quantize::quantize;
 use l2core::model::Precision;
+use l2core::testing::synthetic_model;
 use l2core::Model;
 
 fn l2(args: &[&str]) -> i32 {
@@ -78,7 +78,7 @@ fn quantize_writes_loadable_int8_and_f16_models_recording_precision_and_parity()
             })
             .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        l2core::infer::quantize::parity_texts(&model, &q, &refs, None).unwrap().decision_agreement
+        l2core::model::quantize::parity_texts(&model, &q, &refs, None).unwrap().decision_agreement
     };
     if agrees < 1.0 {
         assert_eq!(code, 1);
@@ -96,27 +96,4 @@ fn quantize_writes_loadable_int8_and_f16_models_recording_precision_and_parity()
     assert_eq!(l2(&["quantize", plain.to_str().unwrap(), "--precision", "f16", "-o", again.to_str().unwrap()]), 3);
     assert_eq!(l2(&["quantize", src.to_str().unwrap(), "--precision", "f32", "-o", again.to_str().unwrap()]), 3);
     assert!(!again.exists());
-}
-
-#[test]
-fn bench_cli_runs_on_a_model_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("m.l2");
-    synthetic_model(32, &[16], 1).unwrap().save(&src).unwrap();
-    let code = l2(&[
-        "bench",
-        src.to_str().unwrap(),
-        "--json",
-        "--batch",
-        "4",
-        "--threads",
-        "1",
-        "--min-seconds",
-        "0.01",
-        "--latency-samples",
-        "20",
-        "--no-ort",
-    ]);
-    assert_eq!(code, 0);
-    assert_eq!(l2(&["bench", "--batch", "4"]), 2);
 }

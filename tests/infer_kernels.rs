@@ -2,8 +2,9 @@
 //! here from the unpacked layers: int8 bit for bit, f32/f16 within 1e-5 of an f64 reference.
 
 use l2core::infer::quantize::quantize_layers;
-use l2core::infer::{sigmoid, Kernel, Scorer};
+use l2core::infer::{Kernel, Scorer};
 use l2core::model::{Layer, LayerWeights, Mlp, Precision};
+use l2core::nn::sigmoid;
 use l2core::rng::Rng;
 
 /// Tolerance of the f32 / f16 kernels against the f64 reference of the same weights (scores in [0, 1]).

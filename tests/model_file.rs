@@ -1,12 +1,14 @@
 //! The model file: round trip, and rejection of truncated, corrupt or foreign files.
 
-mod common;
-
 use l2core::{ErrorKind, Model};
+
+fn tiny_model(dims: usize, hidden: &[usize], seed: u64) -> Model {
+    l2core::testing::synthetic_model(dims, hidden, seed).unwrap()
+}
 
 #[test]
 fn round_trip_keeps_weights_metadata_and_scores() {
-    let m = common::tiny_model(64, &[16, 8], 3);
+    let m = tiny_model(64, &[16, 8], 3);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.l2");
     m.save(&path).unwrap();
@@ -21,7 +23,7 @@ fn round_trip_keeps_weights_metadata_and_scores() {
 
 #[test]
 fn every_truncation_is_rejected_with_a_model_error() {
-    let bytes = common::tiny_model(16, &[4], 1).to_bytes().unwrap();
+    let bytes = tiny_model(16, &[4], 1).to_bytes().unwrap();
     for cut in [0, 1, 7, 8, 9, bytes.len() / 2, bytes.len() - 1] {
         let err = Model::from_bytes(&bytes[..cut]).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Model, "cut at {cut}: {err}");
@@ -30,7 +32,7 @@ fn every_truncation_is_rejected_with_a_model_error() {
 
 #[test]
 fn a_flipped_weight_byte_fails_the_checksum() {
-    let mut bytes = common::tiny_model(16, &[4], 1).to_bytes().unwrap();
+    let mut bytes = tiny_model(16, &[4], 1).to_bytes().unwrap();
     let last = bytes.len() - 3;
     bytes[last] ^= 0x40;
     let err = Model::from_bytes(&bytes).unwrap_err().to_string();
@@ -59,7 +61,7 @@ fn foreign_and_garbage_files_are_rejected_not_panicked_on() {
 
 #[test]
 fn metadata_that_disagrees_with_the_tensors_is_rejected() {
-    let m = common::tiny_model(16, &[4], 1);
+    let m = tiny_model(16, &[4], 1);
     let mut meta = m.meta().clone();
     meta.architecture.hidden = vec![5];
     let err = Model::new(meta, m.layers().to_vec()).unwrap_err();
@@ -72,7 +74,7 @@ fn metadata_that_disagrees_with_the_tensors_is_rejected() {
 
 #[test]
 fn a_newer_format_version_is_refused_with_the_versions_named() {
-    let m = common::tiny_model(16, &[4], 1);
+    let m = tiny_model(16, &[4], 1);
     let mut meta = m.meta().clone();
     meta.format_version = 99;
     let bytes = l2core::model::to_bytes(&meta, m.layers()).unwrap();
@@ -82,7 +84,7 @@ fn a_newer_format_version_is_refused_with_the_versions_named() {
 
 #[test]
 fn wrong_embedding_shapes_are_errors() {
-    let m = common::tiny_model(16, &[4], 1);
+    let m = tiny_model(16, &[4], 1);
     assert_eq!(m.score_embeddings(&[0.0; 15]).unwrap_err().kind(), ErrorKind::Shape);
     let mut out = [0.0f32; 3];
     assert_eq!(m.score_embeddings_into(&[0.0; 32], &mut out).unwrap_err().kind(), ErrorKind::Shape);

@@ -79,7 +79,10 @@ fn export_writes_a_graph_and_validate_passes_for_every_precision() {
     write_rows(&dir.path().join("data.csv"), &rows());
     let texts: Vec<String> = rows().into_iter().map(|r| r.0).collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    onnx_common::spread_model(64, &[32, 16], Precision::F32, 3, &refs).save(dir.path().join("m.l2")).unwrap();
+    l2core::testing::spread_model(64, &[32, 16], Precision::F32, 3, &refs)
+        .unwrap()
+        .save(dir.path().join("m.l2"))
+        .unwrap();
     for p in ["f32", "f16", "int8"] {
         let out = format!("m_{p}.onnx");
         let o = l2(
@@ -181,7 +184,7 @@ fn a_missing_or_broken_runtime_library_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let texts: Vec<String> = rows().into_iter().map(|r| r.0).collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    onnx_common::spread_model(16, &[8], Precision::F32, 1, &refs).save(dir.path().join("m.l2")).unwrap();
+    l2core::testing::spread_model(16, &[8], Precision::F32, 1, &refs).unwrap().save(dir.path().join("m.l2")).unwrap();
     let not_a_library = dir.path().join("libonnxruntime.so.fake");
     std::fs::write(&not_a_library, "not an ELF file").unwrap();
     for (value, needle) in [

@@ -10,8 +10,9 @@ mod onnx_common;
 use l2core::embed::EmbedderSpec;
 use l2core::model::Precision;
 use l2core::onnx::{self, export, export_with, inspect, ExportOptions, Int8Activations};
+use l2core::testing::spread_model;
 use l2core::{Error, Model};
-use onnx_common::{have_runtime, spread_model, venv_python};
+use onnx_common::{have_runtime, venv_python};
 
 const DIMS: usize = 96;
 const HIDDEN: [usize; 3] = [48, 24, 12];
@@ -45,7 +46,7 @@ fn texts() -> Vec<String> {
 fn model(precision: Precision, seed: u64) -> Model {
     let ts = texts();
     let refs: Vec<&str> = ts.iter().map(String::as_str).collect();
-    spread_model(DIMS, &HIDDEN, precision, seed, &refs)
+    spread_model(DIMS, &HIDDEN, precision, seed, &refs).unwrap()
 }
 
 #[test]
@@ -117,7 +118,7 @@ fn exports_match_the_native_engine_in_onnx_runtime() {
         let e = export(&m, None).unwrap();
         let r = onnx::validate_texts(&m, &e, &refs).unwrap();
         assert_eq!(r.rows, refs.len());
-        assert!(r.source_max_abs_diff.is_none());
+        assert!(r.source.is_none());
         r.check().unwrap_or_else(|err| panic!("{p}: {err}"));
         if p != Precision::Int8 {
             // The graph holds the very weights the native engine uses; only summation order differs.
@@ -143,9 +144,10 @@ fn converted_precisions_validate_against_their_native_form_and_report_the_source
         assert_eq!(e.precision, p);
         let r = onnx::validate_texts(&m, &e, &refs).unwrap();
         r.check().unwrap_or_else(|err| panic!("{p}: {err}"));
-        let gap = r.source_max_abs_diff.unwrap();
+        let source = r.source.as_ref().unwrap();
+        let gap = source.max_abs_diff;
         assert!(gap > 0.0 && gap < 0.1, "{p}: gap to f32 {gap}");
-        assert!(r.source_decision_agreement.unwrap() > 0.9);
+        assert!(source.decision_agreement > 0.9);
     }
 }
 
@@ -208,4 +210,27 @@ fn dynamic_int8_graph_quantizes_activations_and_validates() {
     let zero = vec![0.0f32; DIMS];
     let r = onnx::validate_embeddings(&m, &e, &zero).unwrap();
     assert!(r.max_abs_diff < 1e-5, "{r:?}");
+}
+
+/// The graph `l2 bench` gives ONNX Runtime as its int8 side: what ORT's `quantize_dynamic` makes (per
+/// tensor u8 activations), from the one exporter. It computes the same network: near the native scores.
+#[test]
+fn per_tensor_int8_graph_is_ort_quantize_dynamic_form_and_scores_near_native() {
+    let m = l2core::testing::synthetic_model(DIMS, &[40, 20], 5).unwrap();
+    let opts = ExportOptions { precision: Some(Precision::Int8), int8_activations: Int8Activations::DynamicPerTensor };
+    let e = export_with(&m, &opts).unwrap();
+    let info = inspect(&e.bytes).unwrap();
+    assert_eq!(info.ops.iter().filter(|o| *o == "DynamicQuantizeLinear").count(), 3, "{:?}", info.ops);
+    assert_eq!(info.ops.iter().filter(|o| *o == "MatMulInteger").count(), 3, "{:?}", info.ops);
+    assert_eq!(info.metadata["int8_activations"], "dynamic_per_tensor");
+    if !have_runtime() {
+        return;
+    }
+    let mut rng = l2core::rng::Rng::new(3);
+    let x: Vec<f32> = (0..50 * DIMS).map(|_| rng.normal() * 0.3).collect();
+    let r = onnx::validate_embeddings(&m, &e, &x).unwrap();
+    assert!(r.max_abs_diff <= 0.05, "{r:?}");
+    // The f32 graph of the same model matches the native f32 scores.
+    let f = onnx::validate_embeddings(&m, &export(&m, None).unwrap(), &x).unwrap();
+    assert!(f.max_abs_diff <= 1e-5, "{f:?}");
 }

@@ -1,34 +1,11 @@
 //! The local model registry: lifecycle, integrity checks, crash safety, concurrent writers.
 
-use l2core::embed::{EmbedderSpec, HashSpec};
-use l2core::model::{now_rfc3339, Architecture, Mlp, ModelMeta, Precision, FORMAT_VERSION};
 use l2core::registry::{FaultPoint, Registry, Stage, FAULT_ENV, INDEX_FILE};
-use l2core::Model;
 use std::path::{Path, PathBuf};
 
 /// A small untrained model whose weights differ by `seed`.
 fn model_file(dir: &Path, seed: u64) -> PathBuf {
-    let dims = 32;
-    let hidden = vec![8];
-    let mlp = Mlp::init(dims, &hidden, seed).unwrap();
-    let meta = ModelMeta {
-        format_version: FORMAT_VERSION,
-        l2core_version: l2core::VERSION.to_string(),
-        created: now_rfc3339(),
-        embedder: EmbedderSpec::Hash(HashSpec::with_dims(dims)),
-        architecture: Architecture { input_dims: dims, hidden, activation: "relu".into(), output: "sigmoid".into() },
-        precision: Precision::F32,
-        threshold: 0.5,
-        target_fpr: Some(0.01),
-        class_weights: None,
-        training: None,
-        history: None,
-        dataset: None,
-        eval: None,
-        quantization: None,
-        tags: Default::default(),
-    };
-    let model = Model::new(meta, mlp.to_layers()).unwrap();
+    let model = l2core::testing::synthetic_model(32, &[8], seed).unwrap();
     let path = dir.join(format!("m{seed}.safetensors"));
     model.save(&path).unwrap();
     path

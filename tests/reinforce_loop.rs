@@ -2,9 +2,8 @@
 //! positives on benign traffic (`l2 eval --fp-report`), `l2 retrain` (reinforce -> merge -> train ->
 //! gate -> register), and the false-positive rate on held-back false positives the loop never saw.
 
-use l2core::data::{self, corpus, Record, SplitParams};
+use l2core::data::{self, corpus, normalize_text, Record, SplitParams};
 use l2core::eval::FpReport;
-use l2core::reinforce::input::normalize;
 use l2core::Model;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -79,12 +78,12 @@ fn the_loop_lowers_false_positives_on_prompts_it_never_saw() {
     assert!(report.false_positives >= 20, "the weak model should flag benign traffic: {}", report.false_positives);
 
     // Hold back every other false positive (and any that is in the training data anyway).
-    let train_texts: HashSet<String> = split.train.iter().map(|r| normalize(&r.text)).collect();
+    let train_texts: HashSet<String> = split.train.iter().map(|r| normalize_text(&r.text)).collect();
     let (mut keep, mut held) = (Vec::new(), Vec::new());
     for (i, d) in report.fp_details.iter().enumerate() {
         if i % 2 == 0 {
             keep.push(d.clone());
-        } else if !train_texts.contains(&normalize(&d.prompt)) {
+        } else if !train_texts.contains(&normalize_text(&d.prompt)) {
             held.push(d.prompt.clone());
         }
     }
@@ -141,10 +140,10 @@ fn the_loop_lowers_false_positives_on_prompts_it_never_saw() {
         assert!(loop_dir.join("gate").join(f).is_file(), "{f}");
     }
     let reinforced = data::read_csv(&loop_dir.join("reinforced.csv"), &Default::default()).unwrap().records;
-    let reinforced_texts: HashSet<String> = reinforced.iter().map(|r| normalize(&r.text)).collect();
-    assert!(held.iter().all(|h| !reinforced_texts.contains(&normalize(h))), "held-back prompts stay unseen");
+    let reinforced_texts: HashSet<String> = reinforced.iter().map(|r| normalize_text(&r.text)).collect();
+    assert!(held.iter().all(|h| !reinforced_texts.contains(&normalize_text(h))), "held-back prompts stay unseen");
     assert!(
-        split.test.iter().all(|r| !reinforced_texts.contains(&normalize(&r.text))),
+        split.test.iter().all(|r| !reinforced_texts.contains(&normalize_text(&r.text))),
         "no reinforcement row repeats a test row"
     );
 
@@ -225,7 +224,20 @@ fn reinforce_from_a_csv_and_gate_exit_codes() {
     let v: serde_json::Value = serde_json::from_slice(&g.stdout).unwrap();
     assert_eq!(v["passed"], false);
     let names: Vec<&str> = v["criteria"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["fpr", "tpr", "hard_negatives", "production_simulation", "latency_p95", "onnx_equivalence"]);
+    assert_eq!(
+        names,
+        [
+            "max_fpr",
+            "min_tpr",
+            "min_f1",
+            "fpr",
+            "tpr",
+            "hard_negatives",
+            "production_simulation",
+            "latency_p95",
+            "onnx_equivalence"
+        ]
+    );
     // A registry baseline that does not exist is an error, not a silent pass.
     let missing = l2(&["gate", "m.l2", "--baseline", "production", "--registry", "noreg", "--data", "test.csv"], dir);
     assert_eq!(missing.status.code(), Some(4));
@@ -239,8 +251,9 @@ fn a_passing_gate_promotes_and_rollback_restores_the_old_model() {
         data::split(corpus::generate(&Default::default()), &SplitParams { train: 0.8, val: 0.0, test: 0.2, seed: 3 })
             .unwrap();
     data::write_csv(&dir.join("train.csv"), &split.train).unwrap();
-    // Loose criteria and a test set without hard negatives: this gate is meant to pass, so the test
-    // sees the promote path (the strict default gate is exercised above).
+    // Loose criteria (explicit settings, the absolute ones included: a 3-epoch model is not a release
+    // candidate) and a test set without hard negatives: this gate is meant to pass, so the test sees the
+    // promote path (the strict default gate is exercised above).
     let test: Vec<Record> = split.test.into_iter().filter(|r| !r.is_hard_negative()).collect();
     data::write_csv(&dir.join("test.csv"), &test).unwrap();
     data::write_csv(&dir.join("traffic.csv"), &benign_traffic(300)).unwrap();
@@ -288,6 +301,12 @@ fn a_passing_gate_promotes_and_rollback_restores_the_old_model() {
             "32",
             "-q",
             "--no-builtin-hard-negatives",
+            "--max-fpr",
+            "1",
+            "--min-tpr",
+            "0",
+            "--min-f1",
+            "0",
             "--fpr-tolerance",
             "1",
             "--max-tpr-drop",

@@ -1,7 +1,8 @@
 //! A training step allocates nothing: a counting global allocator sees no allocation between two
 //! consecutive `on_batch` callbacks of an epoch.
 
-use l2core::train::{fit_mlp, synthetic, TrainObserver, TrainParams};
+use l2core::testing;
+use l2core::train::{fit_mlp, TrainObserver, TrainParams};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -41,7 +42,7 @@ impl TrainObserver for Marks {
 
 #[test]
 fn training_steps_do_not_allocate() {
-    let (train, val) = synthetic::teacher_split(2_000, 200, 64, 3);
+    let (train, val) = testing::teacher_split(2_000, 200, 64, 3);
     let p = TrainParams { hidden: vec![32, 16], epochs: 2, ..TrainParams::default() }.check().unwrap();
     let mut marks = Marks { seen: Vec::with_capacity(1_000) };
     fit_mlp(&p, &train.set(), &val.set(), &mut marks).unwrap();

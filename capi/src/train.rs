@@ -7,7 +7,8 @@ use crate::ffi_boundary;
 use crate::model::l2_model;
 use crate::status::l2_status;
 use l2core::embed::EmbedderSpec;
-use l2core::pipeline::TrainConfig;
+use l2core::pipeline::retrain::{retrain, RetrainConfig, RetrainObserver};
+use l2core::pipeline::{JobObserver, TrainConfig};
 use l2core::train::{EpochStats, TrainObserver};
 use std::ffi::{c_char, c_int, c_void};
 use std::path::PathBuf;
@@ -32,9 +33,10 @@ pub struct l2_epoch_stats {
     pub train_loss: f64,
     /// Mean weighted binary cross-entropy on the validation split.
     pub val_loss: f64,
-    /// Validation false-positive rate at score 0.5.
+    /// Validation false-positive rate at score 0.5 (NaN if undefined; training needs both classes, so
+    /// it never is).
     pub val_fpr: f64,
-    /// Validation true-positive rate at score 0.5.
+    /// Validation true-positive rate at score 0.5 (NaN if undefined, as `val_fpr`).
     pub val_tpr: f64,
     /// Wall-clock seconds the epoch took.
     pub seconds: f64,
@@ -264,9 +266,9 @@ pub extern "C" fn l2_train_config_to_json(
 }
 
 /// Forwards epoch stats to the C callback and turns a nonzero return into cancellation.
-struct Callback {
-    cb: l2_epoch_callback,
-    user_data: *mut c_void,
+pub(crate) struct Callback {
+    pub(crate) cb: l2_epoch_callback,
+    pub(crate) user_data: *mut c_void,
 }
 
 impl TrainObserver for Callback {
@@ -276,13 +278,47 @@ impl TrainObserver for Callback {
             epoch: s.epoch,
             train_loss: s.train_loss,
             val_loss: s.val_loss,
-            val_fpr: s.val_fpr,
-            val_tpr: s.val_tpr,
+            val_fpr: s.val_fpr.unwrap_or(f64::NAN),
+            val_tpr: s.val_tpr.unwrap_or(f64::NAN),
             seconds: s.seconds,
         };
         // SAFETY: the caller of `l2_train` promised a valid callback; `stats` outlives the call.
         unsafe { cb(self.user_data, &stats) == 0 }
     }
+}
+
+impl JobObserver for Callback {}
+impl RetrainObserver for Callback {}
+
+/// Run the retrain job, the reinforcement loop of the `l2 retrain` command: production false positives ->
+/// reinforcement rows -> training on the existing data plus them -> the release gate against the
+/// baseline -> registered, and promoted to production only when the gate passes.
+///
+/// `config_json` (NUL-terminated UTF-8) is the job's JSON form: `false_positives` (an `l2 eval
+/// --fp-report` JSON or a CSV), `train` and `test` (arrays of CSV paths) are required; `baseline`
+/// (default "production"), `registry`, `out_dir` (default "l2-retrain"), `dry_run`, `hard_negatives`,
+/// `benign_sim`, `report_dir` and the objects `reinforce`, `training` (the `l2_train_config` JSON form)
+/// and `gate` are optional (docs/c-api.md); an unknown key is `L2_STATUS_INVALID_JSON`. `on_epoch` and
+/// `user_data` are as for `l2_train`. On `L2_STATUS_OK` `*out_passed` receives whether the gate passed (a
+/// failing gate is not an error); the job's summary is in `<out_dir>/retrain.json`, the gate's report in
+/// `<out_dir>/gate/`. Blocks until done.
+#[no_mangle]
+pub extern "C" fn l2_retrain(
+    config_json: *const c_char,
+    on_epoch: l2_epoch_callback,
+    user_data: *mut c_void,
+    out_passed: *mut bool,
+) -> l2_status {
+    ffi_boundary!({
+        let out = out_arg(out_passed, "out_passed")?;
+        // SAFETY: C contract: NUL-terminated string.
+        let json = unsafe { arg_cstr(config_json, "config_json") }?;
+        let config = RetrainConfig::from_json(json)?;
+        let outcome = retrain(&config, &mut Callback { cb: on_epoch, user_data })?;
+        // SAFETY: non-NULL, writable by contract.
+        unsafe { out.write(outcome.gate.passed) };
+        Ok(())
+    })
 }
 
 /// Train a model with `config` (data, embedder, network, split, calibration), write it atomically to

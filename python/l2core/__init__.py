@@ -40,7 +40,7 @@ from ._l2core import (
 )
 from ._data import Dataset, read_csv
 from ._sklearn import MLPClassifier
-from ._train import TRAIN_DEFAULTS, evaluate, train
+from ._train import TRAIN_DEFAULTS, evaluate, retrain, train
 
 __all__ = [
     "__version__",
@@ -49,6 +49,7 @@ __all__ = [
     "Dataset",
     "MLPClassifier",
     "TRAIN_DEFAULTS",
+    "retrain",
     "embed",
     "train",
     "evaluate",

@@ -15,6 +15,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from . import _l2core
+from ._train import TRAIN_DEFAULTS
 
 try:  # scikit-learn is optional
     from sklearn.base import BaseEstimator as _Base
@@ -89,16 +90,16 @@ class MLPClassifier(_Mixin, _Base):
 
     def __init__(
         self,
-        hidden: Any = (256, 128, 64),
-        dropout: float = 0.3,
-        learning_rate: float = 1e-4,
-        weight_decay: float = 1e-3,
-        batch_size: int = 32,
-        epochs: int = 12,
-        patience: int = 3,
-        validation_fraction: float = 0.15,
+        hidden: Any = TRAIN_DEFAULTS["hidden"],
+        dropout: float = TRAIN_DEFAULTS["dropout"],
+        learning_rate: float = TRAIN_DEFAULTS["learning_rate"],
+        weight_decay: float = TRAIN_DEFAULTS["weight_decay"],
+        batch_size: int = TRAIN_DEFAULTS["batch_size"],
+        epochs: int = TRAIN_DEFAULTS["epochs"],
+        patience: int = TRAIN_DEFAULTS["patience"],
+        validation_fraction: float = TRAIN_DEFAULTS["split"][1],
         class_weight: Any = None,
-        seed: int = 42,
+        seed: int = TRAIN_DEFAULTS["seed"],
     ) -> None:
         self.hidden = hidden
         self.dropout = dropout

@@ -4,44 +4,38 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Union
 
 from . import _l2core
 from ._data import _is_frame, _paths, _records, Dataset
-
-#: Every setting ``train`` accepts with its default (the ``l2 train`` defaults; ``rejects`` None and
-#: ``config`` None). ``lr`` is accepted as an alias of ``learning_rate``, as on the command line.
-TRAIN_DEFAULTS: Dict[str, Any] = {
-    "hidden": (256, 128, 64),
-    "dropout": 0.3,
-    "learning_rate": 1e-4,
-    "weight_decay": 1e-3,
-    "beta1": 0.9,
-    "beta2": 0.999,
-    "epsilon": 1e-8,
-    "batch_size": 32,
-    "epochs": 12,
-    "patience": 3,
-    "seed": 42,
-    "dims": 512,
-    "char_ngrams": (3, 5),
-    "word_ngrams": (1, 2),
-    "char_weight": 1.0,
-    "word_weight": 2.0,
-    "target_fpr": 0.01,
-    "split": (0.70, 0.15, 0.15),
-    "split_seed": 42,
-    "class_weights": None,
-    "use_confidence": True,
-    "skip_invalid": False,
-    "rejects": None,
-    "config": None,
-}
 
 _HASH_SETTINGS = ("dims", "char_ngrams", "word_ngrams", "char_weight", "word_weight")
 
 _TRAIN_PARAMS = ("hidden", "dropout", "learning_rate", "weight_decay", "beta1", "beta2", "epsilon",
                  "batch_size", "epochs", "patience", "seed")
+
+
+def _defaults() -> Dict[str, Any]:
+    """The flat settings of ``train`` at the engine's defaults (Rust's ``TrainConfig::default()``)."""
+    config = json.loads(_l2core.train_config_defaults())
+    train, embedder, split = config["train"], config["embedder"], config["split"]
+    out: Dict[str, Any] = {name: train[name] for name in _TRAIN_PARAMS}
+    out.update({name: embedder[name] for name in _HASH_SETTINGS})
+    for name in ("hidden", "char_ngrams", "word_ngrams"):
+        out[name] = tuple(out[name])
+    out["target_fpr"] = config["target_fpr"]
+    out["split"] = (split["train"], split["val"], split["test"])
+    out["split_seed"] = split["seed"]
+    for name in ("class_weights", "use_confidence", "skip_invalid", "rejects"):
+        out[name] = config[name]
+    out["config"] = None
+    return out
+
+
+#: Every setting ``train`` accepts with its default: the ``l2 train`` defaults, read from the engine
+#: (``rejects`` None and ``config`` None). ``lr`` is accepted as an alias of ``learning_rate``, as on
+#: the command line.
+TRAIN_DEFAULTS: Dict[str, Any] = _defaults()
 
 
 def _config(settings: Dict[str, Any]) -> Dict[str, Any]:
@@ -165,3 +159,35 @@ def evaluate(
             )
         records.write_rejects(os.fspath(rejects))
     return _l2core._evaluate(model, records, threshold)
+
+
+def retrain(
+    config: Union[Mapping[str, Any], str, "os.PathLike[str]"],
+    *,
+    callback: Optional[Callable[[Dict[str, Any]], Any]] = None,
+) -> Dict[str, Any]:
+    """Run the reinforcement loop, exactly like ``l2 retrain``: production false positives ->
+    reinforcement rows -> training on the existing data plus them -> the release gate against the
+    baseline -> registered, and promoted to production only when the gate passes.
+
+    ``config`` is the engine's retrain settings as a dict (or a path to a JSON file of them):
+    ``false_positives`` (the ``l2 eval --fp-report`` JSON or a CSV), ``train`` and ``test`` (lists of CSV
+    paths) are required; ``baseline`` (default ``"production"``), ``registry``, ``out_dir``
+    (``"l2-retrain"``), ``dry_run``, ``hard_negatives``, ``benign_sim``, ``report_dir`` and the sections
+    ``reinforce``, ``training`` (the TrainConfig form) and ``gate`` (e.g. ``{"min_tpr": 0.9}``) are
+    optional, with the ``l2 retrain`` defaults; an unknown key raises InvalidParamError naming it.
+    ``callback`` is called after each training epoch as in :func:`train`.
+
+    Returns the summary (also written to ``<out_dir>/retrain.json``): ``passed``, ``failed`` (criteria),
+    ``candidate`` (model path), ``threshold``, ``reinforcement_rows``, ``gate_markdown``, ``registered``
+    (the registry version, None in a dry run) and ``promoted``. A failing gate is not an exception: check
+    ``passed``.
+    """
+    if isinstance(config, Mapping):
+        text = json.dumps(dict(config), default=os.fspath)
+    else:
+        with open(config, encoding="utf-8") as f:
+            text = f.read()
+    summary: Dict[str, Any] = json.loads(_l2core._retrain(text, callback))
+    return summary
+

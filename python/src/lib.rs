@@ -38,6 +38,8 @@ fn _l2core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train::_train, m)?)?;
     m.add_function(wrap_pyfunction!(train::_evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(train::_fit_mlp, m)?)?;
+    m.add_function(wrap_pyfunction!(train::train_config_defaults, m)?)?;
+    m.add_function(wrap_pyfunction!(train::_retrain, m)?)?;
     m.add_function(wrap_pyfunction!(fp::_fp_report, m)?)?;
     #[cfg(feature = "cli")]
     m.add_function(wrap_pyfunction!(run_cli, m)?)?;

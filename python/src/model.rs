@@ -206,7 +206,7 @@ impl PyModel {
     fn quantize(&self, py: Python<'_>, precision: &str) -> PyResult<PyModel> {
         let p: l2core::model::Precision = precision.parse().py_err()?;
         let model = &self.inner;
-        let inner = py.detach(|| l2core::infer::quantize::quantize(model, p)).py_err()?;
+        let inner = py.detach(|| l2core::model::quantize::quantize(model, p)).py_err()?;
         Ok(PyModel { inner })
     }
 

@@ -1,17 +1,18 @@
-//! Training from Python: the whole job (`l2core.train`), evaluation (`l2core.evaluate`), and the bare
-//! MLP trainer behind `l2core.MLPClassifier`. All run without the GIL; Ctrl-C and exceptions raised by a
-//! progress callback cancel training between batches.
+//! Training from Python: the whole job (`l2core.train`), the retrain job (`l2core.retrain`), evaluation
+//! (`l2core.evaluate`), and the bare MLP trainer behind `l2core.MLPClassifier`. All run without the GIL;
+//! Ctrl-C and exceptions raised by a progress callback cancel training between batches.
 
 use crate::arrays;
 use crate::data::PyRecords;
 use crate::errors::{type_error, IntoPy};
 use crate::model::PyModel;
 use crate::report::PyReport;
-use l2core::data::{self, Record};
 use l2core::embed::{EmbedderSpec, HashSpec};
 use l2core::infer::Scorer;
-use l2core::model::{now_rfc3339, Architecture, Layer, LayerWeights, ModelMeta, Precision, FORMAT_VERSION};
-use l2core::pipeline::{self, TrainConfig};
+use l2core::model::ModelMeta;
+use l2core::nn::{Layer, LayerWeights, Precision};
+use l2core::pipeline::retrain::{retrain, RetrainConfig, RetrainObserver};
+use l2core::pipeline::{self, JobObserver, TrainConfig};
 use l2core::train::{self as l2train, EpochStats, TrainObserver, TrainParams, TrainSet};
 use l2core::Error;
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
@@ -77,6 +78,9 @@ impl TrainObserver for PyObserver {
     }
 }
 
+impl JobObserver for PyObserver {}
+impl RetrainObserver for PyObserver {}
+
 /// The hashing embedder `spec` with the fields of the JSON object `overrides` replaced.
 fn hash_overrides(spec: &EmbedderSpec, overrides: &str) -> PyResult<EmbedderSpec> {
     let bad = |e: String| crate::errors::to_py(Error::param("embedder", overrides, e));
@@ -93,6 +97,13 @@ fn hash_overrides(spec: &EmbedderSpec, overrides: &str) -> PyResult<EmbedderSpec
     }
     let h: HashSpec = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
     Ok(EmbedderSpec::Hash(h))
+}
+
+/// The training job's settings at their defaults, as the TrainConfig JSON form: the one source of
+/// `l2core.TRAIN_DEFAULTS`.
+#[pyfunction]
+pub fn train_config_defaults() -> PyResult<String> {
+    serde_json::to_string(&TrainConfig::default()).map_err(|e| Error::json("training config", e)).py_err()
 }
 
 fn config_from_json(json: &str) -> PyResult<TrainConfig> {
@@ -115,37 +126,26 @@ pub fn _train(
     if let Some(overrides) = hash_json {
         config.embedder = hash_overrides(&config.embedder, overrides)?;
     }
-    let rows: Option<Vec<Record>> = match records {
-        None => None,
-        Some(r) => {
-            let loaded = &r.get().loaded;
-            // De-duplicate here so that the frame's invalid rows and its label conflicts land in one
-            // rejects file (the job's own de-duplication then has nothing left to reject).
-            let (rows, conflicts, _) = data::dedupe(loaded.records.clone());
-            let mut rejects = loaded.rejects.clone();
-            rejects.extend(conflicts);
-            if !rejects.is_empty() {
-                match &config.rejects {
-                    Some(path) => data::write_rejects(path, &rejects).py_err()?,
-                    None => {
-                        return Err(crate::errors::to_py(Error::param(
-                            "rejects",
-                            "none",
-                            format!(
-                                "{} row(s) were rejected; give a rejects file so that none is lost silently",
-                                rejects.len()
-                            ),
-                        )))
-                    }
-                }
-            }
-            Some(rows)
-        }
-    };
+    // The job de-duplicates the rows and writes their rejects (invalid when read, then label conflicts).
+    let rows = records.map(|r| r.get().loaded.clone());
     let mut observer = PyObserver::new(callback);
     let result = py.detach(|| pipeline::train(&config, rows, &mut observer));
     let outcome = observer.finish(result)?;
     Ok(PyModel { inner: outcome.model })
+}
+
+/// Run the retrain job (reinforce -> train -> gate -> register) described by `config_json` (the
+/// RetrainConfig JSON form); returns its summary as JSON (the `retrain.json` it also writes).
+#[pyfunction]
+#[pyo3(signature = (config_json, callback = None))]
+pub fn _retrain(py: Python<'_>, config_json: &str, callback: Option<Py<PyAny>>) -> PyResult<String> {
+    let config = serde_json::from_str::<RetrainConfig>(config_json)
+        .map_err(|e| Error::param("retrain settings", config_json, e.to_string()))
+        .py_err()?;
+    let mut observer = PyObserver::new(callback);
+    let result = py.detach(|| retrain(&config, &mut observer));
+    let outcome = observer.finish(result)?;
+    outcome.summary().to_json().py_err()
 }
 
 /// Score `records` with `model` and evaluate at `threshold` (the model's when None).
@@ -162,7 +162,7 @@ pub fn _evaluate(
     let t = threshold.unwrap_or(model.threshold());
     let report = py
         .detach(|| {
-            let scores = pipeline::score_records(model, rows)?;
+            let scores = model.score_records(rows)?;
             l2core::eval::evaluate(&scores, rows, t)
         })
         .py_err()?;
@@ -323,28 +323,12 @@ impl PyNetwork {
     /// input width (so the network must have been trained on `l2core.embed(texts, dims=n_features)`).
     fn to_model(&self, threshold: f32) -> PyResult<PyModel> {
         let dims = self.scorer.input_dims();
-        let history = serde_json::from_str(&self.history_json).ok();
+        let hidden = self.layers.iter().take(self.layers.len().saturating_sub(1)).map(|l| l.outputs).collect();
         let meta = ModelMeta {
-            format_version: FORMAT_VERSION,
-            l2core_version: l2core::VERSION.to_string(),
-            created: now_rfc3339(),
-            embedder: EmbedderSpec::Hash(HashSpec::with_dims(dims)),
-            architecture: Architecture {
-                input_dims: dims,
-                hidden: self.layers.iter().take(self.layers.len().saturating_sub(1)).map(|l| l.outputs).collect(),
-                activation: "relu".into(),
-                output: "sigmoid".into(),
-            },
-            precision: Precision::F32,
             threshold,
-            target_fpr: None,
-            class_weights: None,
-            training: None,
-            history,
-            dataset: None,
-            eval: None,
-            quantization: None,
+            history: serde_json::from_str(&self.history_json).ok(),
             tags: [("trained_by".to_string(), "l2core.MLPClassifier".to_string())].into_iter().collect(),
+            ..ModelMeta::untrained(EmbedderSpec::Hash(HashSpec::with_dims(dims)), hidden, Precision::F32)
         };
         Ok(PyModel { inner: l2core::Model::new(meta, self.layers.clone()).py_err()? })
     }

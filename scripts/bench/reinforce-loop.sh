@@ -34,5 +34,5 @@ python3 -c "
 import json; g = json.load(open('loop/gate/gate.json'))
 for side in ('baseline', 'candidate'):
     l = g[side]['latency']
-    print(f\"{side:9} calls {l['samples']}  mean {l['mean_ms']*1000:.1f} us  p50 {l['p50_ms']*1000:.1f} us  p95 {l['p95_ms']*1000:.1f} us  p99 {l['p99_ms']*1000:.1f} us\")
+    print(f\"{side:9} calls {l['samples']}  mean {l['mean_us']:.1f} us  p50 {l['p50_us']:.1f} us  p95 {l['p95_us']:.1f} us  p99 {l['p99_us']:.1f} us\")
 "

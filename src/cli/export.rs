@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::Precision;
-use crate::{data, onnx, pipeline, Model};
+use crate::{data, onnx, Model};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -19,7 +19,8 @@ pub struct ExportArgs {
     #[arg(long)]
     pub precision: Option<Precision>,
     /// Activations of an int8 graph: `float` (weights through DequantizeLinear), `dynamic` (quantized
-    /// per row + MatMulInteger), or `auto`: whichever this build's native int8 kernels compute.
+    /// per row + MatMulInteger), `per_tensor` (ONNX Runtime's `quantize_dynamic` form), or `auto`:
+    /// whichever of `float` and `dynamic` this build's native int8 kernels compute.
     #[arg(long, default_value = "auto")]
     pub int8_activations: onnx::Int8Activations,
     /// Run the graph in ONNX Runtime and compare with the native engine (exit 1 when they differ:
@@ -86,7 +87,7 @@ fn validate(a: &ExportArgs, model: &Model, exported: &onnx::Exported) -> Result<
     let records = if a.data.is_empty() {
         data::corpus::generate(&Default::default())
     } else {
-        let loaded = pipeline::load_eval_data(&a.data, a.skip_invalid, Some(&a.rejects))?;
+        let loaded = data::load_files_keeping_rejects(&a.data, a.skip_invalid, Some(&a.rejects))?;
         if !loaded.rejects.is_empty() {
             eprintln!("{} row(s) rejected, written to {}", loaded.rejects.len(), a.rejects.display());
         }
@@ -105,7 +106,7 @@ fn validate(a: &ExportArgs, model: &Model, exported: &onnx::Exported) -> Result<
             "validation on {} rows in ONNX Runtime ({}): max |score diff| {:.3e}, mean {:.3e}, decision \
              agreement {:.3}% at threshold {} ({} disagreements) -> {}",
             report.rows,
-            report.runtime_library,
+            report.runtime.as_deref().unwrap_or("?"),
             report.max_abs_diff,
             report.mean_abs_diff,
             report.decision_agreement * 100.0,
@@ -113,11 +114,12 @@ fn validate(a: &ExportArgs, model: &Model, exported: &onnx::Exported) -> Result<
             report.disagreements,
             if report.passed() { "PASS" } else { "FAIL" }
         );
-        if let (Some(m), Some(ag)) = (report.source_max_abs_diff, report.source_decision_agreement) {
+        if let Some(src) = &report.source {
             println!(
-                "vs the {} source model: max |score diff| {m:.3e}, decision agreement {:.3}%",
+                "vs the {} source model: max |score diff| {:.3e}, decision agreement {:.3}%",
                 model.precision(),
-                ag * 100.0
+                src.max_abs_diff,
+                src.decision_agreement * 100.0
             );
         }
     }
@@ -130,6 +132,6 @@ fn validate(a: &ExportArgs, model: &Model, exported: &onnx::Exported) -> Result<
 
 #[cfg(not(feature = "onnx"))]
 fn validate(_: &ExportArgs, _: &Model, _: &onnx::Exported) -> Result<serde_json::Value> {
-    let _ = (data::corpus::generate, pipeline::load_eval_data);
+    let _ = (data::corpus::generate, data::load_files_keeping_rejects);
     Err(Error::param("validate", true, "needs l2core built with the `onnx` cargo feature (ONNX Runtime)"))
 }

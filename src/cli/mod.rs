@@ -2,7 +2,8 @@
 //! and dispatches. Exit codes: 0 success; 1 a check or gate failed (e.g. parity, PASS/FAIL criteria);
 //! 2 usage error; 3 invalid input data or settings; 4 I/O error or missing resource; 5 internal error.
 
-mod bench;
+#[cfg(feature = "bench")]
+pub mod bench;
 mod data;
 mod export;
 mod gate;
@@ -64,6 +65,7 @@ pub enum Command {
     /// Quantize an f32 model to int8 or f16 and check its parity against the source.
     Quantize(quantize::QuantizeArgs),
     /// Latency and throughput of the embedder, the MLP and end to end, per precision (and ONNX Runtime).
+    #[cfg(feature = "bench")]
     Bench(bench::BenchArgs),
     /// Print the version.
     Version,
@@ -102,6 +104,7 @@ where
         Command::Corpus(a) => data::corpus(a),
         Command::Export(a) => export::export(a),
         Command::Quantize(a) => quantize::quantize_cmd(a),
+        #[cfg(feature = "bench")]
         Command::Bench(a) => bench::bench(a),
         Command::Version => {
             println!("l2 {}", crate::VERSION);

@@ -48,12 +48,12 @@ impl TrainObserver for CliProgress {
         }
         if !self.quiet {
             eprintln!(
-                "epoch {:>2}  train loss {:.4}  val loss {:.4}  val FPR {:.2}%  val TPR {:.2}%  ({:.2} s)",
+                "epoch {:>2}  train loss {:.4}  val loss {:.4}  val FPR {}  val TPR {}  ({:.2} s)",
                 s.epoch,
                 s.train_loss,
                 s.val_loss,
-                s.val_fpr * 100.0,
-                s.val_tpr * 100.0,
+                percent(s.val_fpr),
+                percent(s.val_tpr),
                 s.seconds
             );
         }
@@ -95,4 +95,9 @@ impl JobObserver for CliProgress {
             }
         }
     }
+}
+
+/// A rate as `12.34%`, or `n/a` when undefined.
+fn percent(r: Option<f64>) -> String {
+    r.map_or_else(|| "n/a".into(), |v| format!("{:.2}%", v * 100.0))
 }

@@ -1,9 +1,10 @@
 //! `l2 quantize`: an f32 model to f16 or int8, with the parity check against the source.
 
 use crate::error::{Error, Result};
-use crate::infer::quantize::{parity_texts, quantize, with_parity, MIN_AGREEMENT};
-use crate::model::Precision;
-use crate::{pipeline, Model};
+use crate::eval::Tolerance;
+use crate::model::quantize::{parity_texts, quantize, with_parity, MIN_AGREEMENT};
+use crate::nn::{LayerWeights, Precision};
+use crate::{data, Model};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -49,7 +50,7 @@ pub fn quantize_cmd(a: &QuantizeArgs) -> Result<()> {
     if a.data.is_empty() {
         eprintln!("no --data given: parity against f32 not measured (the metadata records 0 rows)");
     } else {
-        let loaded = pipeline::load_eval_data(&a.data, a.skip_invalid, Some(&a.rejects))?;
+        let loaded = data::load_files_keeping_rejects(&a.data, a.skip_invalid, Some(&a.rejects))?;
         if !loaded.rejects.is_empty() {
             eprintln!("{} row(s) rejected, written to {}", loaded.rejects.len(), a.rejects.display());
         }
@@ -58,13 +59,14 @@ pub fn quantize_cmd(a: &QuantizeArgs) -> Result<()> {
         }
         let texts: Vec<&str> = loaded.records.iter().map(|r| r.text.as_str()).collect();
         let labels: Vec<u8> = loaded.records.iter().map(|r| r.label).collect();
-        let p = parity_texts(&source, &quantized, &texts, Some(&labels))?;
+        let p = parity_texts(&source, &quantized, &texts, Some(&labels))?
+            .with_tolerance(Tolerance::agreement(a.min_agreement));
         if a.json {
             println!("{}", serde_json::to_string_pretty(&p).map_err(|e| Error::json("parity", e))?);
         } else {
             println!("{p}");
         }
-        p.check(a.min_agreement)?;
+        p.check()?;
         quantized = with_parity(quantized, &p)?;
     }
     quantized.save(&a.output)?;
@@ -73,7 +75,6 @@ pub fn quantize_cmd(a: &QuantizeArgs) -> Result<()> {
 }
 
 fn weight_bytes(m: &Model) -> usize {
-    use crate::model::LayerWeights;
     m.layers()
         .iter()
         .map(|l| match &l.weights {

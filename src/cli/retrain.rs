@@ -1,14 +1,13 @@
-//! `l2 retrain`: the reinforcement loop in one command: reinforce -> merge with the existing data ->
-//! train -> gate against production -> register, and promote only on PASS.
+//! `l2 retrain`: the reinforcement loop in one command ([`crate::pipeline::retrain`]): reinforce ->
+//! merge with the existing data -> train -> gate against production -> register, and promote only on
+//! PASS. This module parses the flags and prints the job's steps.
 
-use super::gate::{gate_and_report, hard_negatives, load_baseline, GateFlags};
+use super::gate::GateFlags;
+use super::progress::CliProgress;
 use super::reinforce::ReinforceFlags;
 use super::train::TrainFlags;
-use crate::error::{Error, Result};
-use crate::gate::{Contender, Status};
-use crate::pipeline;
-use crate::registry::{Registry, Stage};
-use crate::reinforce::{reinforce_files, InputFiles};
+use crate::error::Result;
+use crate::pipeline::retrain::{retrain, RetrainConfig, RetrainObserver, Step};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -50,78 +49,59 @@ pub struct RetrainArgs {
     pub gate: GateFlags,
 }
 
-/// `l2 retrain`.
-pub fn run(a: &RetrainArgs) -> Result<()> {
-    std::fs::create_dir_all(&a.out_dir).map_err(|e| Error::io("creating directory", &a.out_dir, e))?;
-    let registry = if a.dry_run { None } else { Some(Registry::from_arg_or_env(a.registry.as_deref())?) };
-    // Everything that can be checked up front is, before the expensive steps.
-    let params = a.reinforce.to_params()?;
-    a.gate.to_params()?;
-    let (bname, baseline, bpath) = load_baseline(&a.baseline, a.registry.as_deref())?;
+impl RetrainArgs {
+    /// The job's settings.
+    pub fn to_config(&self) -> Result<RetrainConfig> {
+        let candidate = self.out_dir.join("candidate.l2");
+        Ok(RetrainConfig {
+            false_positives: self.fp.clone(),
+            train: self.train.clone(),
+            test: self.test.clone(),
+            hard_negatives: self.reinforce.hard_negatives.clone(),
+            baseline: self.baseline.clone(),
+            registry: self.registry.clone(),
+            out_dir: self.out_dir.clone(),
+            dry_run: self.dry_run,
+            reinforce: self.reinforce.to_params()?,
+            training: self.training.to_config(Vec::new(), &candidate)?,
+            gate: self.gate.to_params()?,
+            benign_sim: self.gate.benign_sim.clone(),
+            report_dir: self.gate.report.clone(),
+        })
+    }
+}
 
-    println!("== 1. reinforce");
-    let files = InputFiles {
-        false_positives: a.fp.clone(),
-        training: a.train.clone(),
-        hard_negatives: a.reinforce.hard_negatives.clone(),
-        holdout: a.test.clone(),
-    };
-    let reinforced = reinforce_files(&files, &params)?;
-    let reinforced_csv = a.out_dir.join("reinforced.csv");
-    crate::data::write_csv(&reinforced_csv, &reinforced.records)?;
-    crate::fsutil::write_atomic(&a.out_dir.join("composition.json"), reinforced.composition.to_json()?.as_bytes())?;
-    print!("{}", reinforced.composition);
-
-    println!("== 2. train on the existing data + {} reinforcement rows", reinforced.records.len());
-    let candidate_path = a.out_dir.join("candidate.l2");
-    let mut data = a.train.clone();
-    data.push(reinforced_csv);
-    let config = a.training.to_config(data, &candidate_path)?;
-    let outcome = pipeline::train_observed(&config, None, &mut super::progress::CliProgress::new(a.quiet))?;
-    outcome.model.save(&candidate_path)?;
-    println!("candidate written to {} (threshold {:.4})", candidate_path.display(), outcome.model.threshold());
-
-    println!("== 3. gate against {bname}");
-    let test = pipeline::load_eval_data(&a.test, false, None)?.records;
-    let hard = hard_negatives(!a.reinforce.no_builtin_hard_negatives, a.reinforce.hard_negatives.as_deref())?;
-    let report = gate_and_report(
-        &Contender {
-            name: candidate_path.display().to_string(),
-            model: &outcome.model,
-            path: Some(candidate_path.clone()),
-        },
-        &Contender { name: bname, model: &baseline, path: Some(bpath) },
-        &test,
-        &hard,
-        &a.gate,
-        false,
-        Some(&a.gate.report.clone().unwrap_or_else(|| a.out_dir.join("gate"))),
-    )?;
-
-    println!("== 4. register");
-    let failed: Vec<&str> =
-        report.criteria.iter().filter(|c| c.status == Status::Fail).map(|c| c.name.as_str()).collect();
-    match &registry {
-        None => println!("dry run: not registered"),
-        Some(reg) => {
-            let note = format!(
-                "retrain from {}: gate {}{}",
-                a.fp.display(),
-                report.verdict(),
-                if failed.is_empty() { String::new() } else { format!(" ({})", failed.join(", ")) }
-            );
-            let entry = reg.add(&candidate_path, &note)?;
-            if report.passed {
-                let e = reg.promote(&entry.name(), Stage::Production)?;
-                println!("registered {} and promoted it to {}", e.name(), e.stage);
-            } else {
-                println!("registered {} (not promoted: the gate failed)", entry.name());
+/// The job's steps are printed on stdout; training progress goes to the progress display.
+impl RetrainObserver for CliProgress {
+    fn on_step(&mut self, step: Step<'_>) {
+        match step {
+            Step::Reinforcing => println!("== 1. reinforce"),
+            Step::Reinforced { composition, .. } => print!("{composition}"),
+            Step::Training { reinforcement_rows } => {
+                println!("== 2. train on the existing data + {reinforcement_rows} reinforcement rows")
+            }
+            Step::Trained { model, path } => {
+                println!("candidate written to {} (threshold {:.4})", path.display(), model.threshold())
+            }
+            Step::Gating { baseline } => println!("== 3. gate against {baseline}"),
+            Step::Gated { report, markdown } => {
+                print!("{report}");
+                println!("report written to {}", markdown.display());
+            }
+            Step::Registering => println!("== 4. register"),
+            Step::Registered { entry: None, .. } => println!("dry run: not registered"),
+            Step::Registered { entry: Some(e), promoted: true } => {
+                println!("registered {} and promoted it to {}", e.name(), e.stage)
+            }
+            Step::Registered { entry: Some(e), promoted: false } => {
+                println!("registered {} (not promoted: the gate failed)", e.name())
             }
         }
     }
-    if report.passed {
-        Ok(())
-    } else {
-        Err(Error::Check(format!("release gate FAIL: {}", failed.join(", "))))
-    }
+}
+
+/// `l2 retrain`: exit 0 only when the gate passed.
+pub fn run(a: &RetrainArgs) -> Result<()> {
+    let config = a.to_config()?;
+    retrain(&config, &mut CliProgress::new(a.quiet))?.check()
 }

@@ -1,7 +1,7 @@
 //! `l2 eval`, `l2 predict` and `l2 info`.
 
 use crate::error::{Error, Result};
-use crate::{eval, pipeline, Model};
+use crate::{data, eval, Model};
 use clap::Args;
 use serde::Serialize;
 use std::io::{BufRead, Write};
@@ -41,11 +41,11 @@ pub struct EvalArgs {
 /// `l2 eval`.
 pub fn eval(a: &EvalArgs) -> Result<()> {
     let model = Model::load(&a.model)?;
-    let loaded = pipeline::load_eval_data(&a.data, a.skip_invalid, Some(&a.rejects))?;
+    let loaded = data::load_files_keeping_rejects(&a.data, a.skip_invalid, Some(&a.rejects))?;
     if !loaded.rejects.is_empty() {
         eprintln!("{} row(s) rejected, written to {}", loaded.rejects.len(), a.rejects.display());
     }
-    let scores = pipeline::score_records(&model, &loaded.records)?;
+    let scores = model.score_records(&loaded.records)?;
     let threshold = a.threshold.unwrap_or(model.threshold());
     let report = eval::evaluate(&scores, &loaded.records, threshold)?;
     if let Some(path) = &a.fp_report {

@@ -4,16 +4,22 @@ use super::{DedupeStats, Record, Reject};
 use crate::error::RowError;
 use std::collections::{HashMap, HashSet};
 
-/// The normalized form used for duplicate detection: Unicode lowercase, every run of whitespace one
-/// space, no leading or trailing whitespace.
+/// The normalized form texts are compared by, everywhere in the crate (duplicate detection, the corpus
+/// generator, the reinforcement loop's hold-out and uniqueness checks, the gate's simulation set):
+/// case-folded, every run of whitespace one space, no leading or trailing whitespace.
+///
+/// Case folding is Unicode lowercasing of each character plus the one folding lowercasing leaves apart
+/// in running text: the final sigma `ς` folds to `σ`, so `ΟΔΟΣ`, `οδος` and `οδοσ` are one text (as
+/// under Unicode case folding); `str::to_lowercase` would map the capital `Σ` to `ς` or `σ` depending on
+/// its position and keep the two forms apart.
 pub fn normalize_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for word in text.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
-        for c in word.chars() {
-            out.extend(c.to_lowercase());
+        for c in word.chars().flat_map(char::to_lowercase) {
+            out.push(if c == 'ς' { 'σ' } else { c });
         }
     }
     out

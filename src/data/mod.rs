@@ -1,14 +1,14 @@
-//! Training data: the CSV schema and its validation, merging and de-duplication, the balance report,
-//! class weights, leakage-safe stratified splits, and the built-in demo corpus.
-//!
-//! CONTRACT (skeleton): the signatures below are what the rest of the crate calls. Bodies are being
-//! written by the data work item.
+//! Training data: the CSV schema and its validation, merging and de-duplication (with the one text
+//! normaliser, [`normalize_text`]), the rejects rule (no row is lost silently), the balance report,
+//! class weights, leakage-safe stratified splits, meaning-preserving text variations ([`vary`], for the
+//! reinforcement loop and the gate's production simulation) and the built-in demo corpus.
 
 mod balance;
 mod csv_io;
 mod dedupe;
 mod record;
 mod split;
+pub mod vary;
 
 pub use balance::{BENIGN_SHARE_HARMFUL, BENIGN_SHARE_OK};
 pub use dedupe::normalize_text;
@@ -133,6 +133,31 @@ pub fn write_csv(path: &Path, records: &[Record]) -> Result<()> {
 /// Write rejects as CSV `file,line,field,reason,text`.
 pub fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<()> {
     csv_io::write_rejects(path, rejects)
+}
+
+/// The rejects rule, so that no row is lost silently: rows that were left out are written to `path`
+/// (see [`write_rejects`]); leaving some out without a file to write them to is an error
+/// ([`crate::Error::InvalidParam`] on `rejects`). No rejects: nothing is written.
+pub fn keep_rejects(rejects: &[Reject], path: Option<&Path>) -> Result<()> {
+    if rejects.is_empty() {
+        return Ok(());
+    }
+    match path {
+        Some(p) => write_rejects(p, rejects),
+        None => Err(crate::Error::param(
+            "rejects",
+            "none",
+            format!("{} row(s) were rejected; give a rejects file so that none is lost silently", rejects.len()),
+        )),
+    }
+}
+
+/// [`load_files`], then [`keep_rejects`]: the files merged and de-duplicated, with every rejected row
+/// (invalid with `skip_invalid`, label conflicts) written to `rejects`.
+pub fn load_files_keeping_rejects(paths: &[PathBuf], skip_invalid: bool, rejects: Option<&Path>) -> Result<Loaded> {
+    let loaded = load_files(paths, &LoadOptions { skip_invalid })?;
+    keep_rejects(&loaded.rejects, rejects)?;
+    Ok(loaded)
 }
 
 /// Inverse-frequency class weights `n / (2 * n_c)`.

@@ -31,11 +31,7 @@ pub fn spec_key(spec: &EmbedderSpec) -> Result<String> {
         }
     }
     let s = serde_json::to_string(&v).map_err(|e| Error::json("embedder spec", e))?;
-    Ok(hex(&Sha256::digest(s.as_bytes())))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    Ok(crate::digest::sha256_hex(s.as_bytes()))
 }
 
 /// A cache directory.

@@ -10,7 +10,7 @@ pub use cache::{embed_with_progress, CachedEmbedder, EmbeddingCache};
 pub use hash::{HashEmbedder, HashSpec};
 #[cfg(feature = "onnx")]
 pub use onnx::OnnxEmbedder;
-pub use onnx::{sha256_file, OnnxOptions, OnnxSpec, Pooling};
+pub use onnx::{OnnxOptions, OnnxSpec, Pooling};
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};

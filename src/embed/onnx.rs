@@ -11,10 +11,9 @@
 //! [`EmbedderSpec::build`](super::EmbedderSpec::build) refuses files whose hash differs. Building needs
 //! the `onnx` cargo feature; without it `build` fails with an error saying so.
 
+use crate::digest::sha256_file;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// How token states become one vector.
@@ -93,21 +92,6 @@ impl Default for OnnxOptions {
     fn default() -> Self {
         OnnxOptions { pooling: Pooling::Mean, output: None, max_length: 256, normalize: true, batch_size: 32 }
     }
-}
-
-/// Hex sha256 of a file's bytes.
-pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io("opening", path, e))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::io("reading", path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn existing(what: &str, path: &Path, hint: &str) -> Result<PathBuf> {
@@ -214,7 +198,7 @@ mod imp {
     use super::{OnnxSpec, Pooling};
     use crate::embed::{check_out_len, Embedder, EmbedderSpec};
     use crate::error::{Error, Result};
-    use crate::onnx::runtime::{OnnxSession, SessionOptions};
+    use crate::onnx_runtime::{OnnxSession, SessionOptions};
     use ort::value::{TensorElementType, TensorRef, ValueType};
     use tokenizers::{Tokenizer, TruncationParams};
 

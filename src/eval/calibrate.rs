@@ -1,6 +1,7 @@
 //! Threshold calibration for a target false-positive rate.
 
-use super::metrics::{check_scores_labels, ratio, tied_groups, wilson, Z95};
+use super::confusion::ratio;
+use super::metrics::{check_scores_labels, tied_groups, wilson, Z95};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 

@@ -76,6 +76,28 @@ pub struct CriterionChange {
     pub candidate: Status,
 }
 
+impl MetricChange {
+    /// One metric of both models: the delta, the relative change and the verdict follow from the values.
+    pub fn new(metric: &str, b: Option<f64>, c: Option<f64>, higher_is_better: bool, percent: bool) -> MetricChange {
+        change(metric, b, c, higher_is_better, percent)
+    }
+
+    /// The baseline's value as the tables show it (`12.50%`, `0.9500`, `n/a`).
+    pub fn baseline_text(&self) -> String {
+        value(self.baseline, self.percent)
+    }
+
+    /// The candidate's value as the tables show it.
+    pub fn candidate_text(&self) -> String {
+        value(self.candidate, self.percent)
+    }
+
+    /// The relative change as the tables show it (`+1.5%`, `n/a`).
+    pub fn change_text(&self) -> String {
+        self.change_pct.map_or_else(|| "n/a".into(), |p| format!("{p:+.1}%"))
+    }
+}
+
 fn change(metric: &str, b: Option<f64>, c: Option<f64>, higher_is_better: bool, percent: bool) -> MetricChange {
     let (delta, change_pct, verdict) = match (b, c) {
         (Some(b), Some(c)) => {
@@ -155,13 +177,12 @@ impl Comparison {
     pub fn to_markdown(&self) -> String {
         let mut s = String::from("| metric | baseline | candidate | change | verdict |\n|---|---:|---:|---:|---|\n");
         for m in &self.metrics {
-            let ch = m.change_pct.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "n/a".into());
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {} |\n",
                 m.metric,
-                value(m.baseline, m.percent),
-                value(m.candidate, m.percent),
-                ch,
+                m.baseline_text(),
+                m.candidate_text(),
+                m.change_text(),
                 m.verdict
             ));
         }
@@ -180,14 +201,13 @@ impl fmt::Display for Comparison {
         let w = self.metrics.iter().map(|m| m.metric.len()).max().unwrap_or(6).max(6);
         writeln!(f, "{:<w$}  {:>10}  {:>10}  {:>9}  verdict", "metric", "baseline", "candidate", "change")?;
         for m in &self.metrics {
-            let ch = m.change_pct.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "n/a".into());
             writeln!(
                 f,
                 "{:<w$}  {:>10}  {:>10}  {:>9}  {}",
                 m.metric,
-                value(m.baseline, m.percent),
-                value(m.candidate, m.percent),
-                ch,
+                m.baseline_text(),
+                m.candidate_text(),
+                m.change_text(),
                 m.verdict
             )?;
         }
@@ -195,7 +215,7 @@ impl fmt::Display for Comparison {
         writeln!(f)?;
         writeln!(f, "{:<cw$}  {:>8}  {:>9}", "criteria", "baseline", "candidate")?;
         for c in &self.criteria {
-            writeln!(f, "{:<cw$}  {:>8}  {:>9}", c.name, c.baseline.to_string(), c.candidate.to_string())?;
+            writeln!(f, "{:<cw$}  {:>8}  {:>9}", c.name, c.baseline, c.candidate)?;
         }
         let pf = |p: bool| if p { "PASS" } else { "FAIL" };
         write!(f, "{:<cw$}  {:>8}  {:>9}", "overall", pf(self.baseline_passed), pf(self.candidate_passed))

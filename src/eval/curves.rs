@@ -67,7 +67,7 @@ pub fn pr_curve(scores: &[f32], labels: &[u8]) -> Result<Vec<PrPoint>> {
 }
 
 /// Score counts per class over equal-width bins.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Histogram {
     /// `bins + 1` bin edges, increasing; bin `i` is `[edges[i], edges[i+1])`, the last one closed.
     pub edges: Vec<f64>,
@@ -102,6 +102,15 @@ pub fn score_histogram(scores: &[f32], labels: &[u8], bins: usize) -> Result<His
     Ok(Histogram { edges, benign, malicious })
 }
 
+/// At most `max` points of a curve, evenly spaced, keeping both ends (for plots of large data sets).
+pub fn thin<T: Copy>(points: &[T], max: usize) -> Vec<T> {
+    if points.len() <= max || max < 2 {
+        return points.to_vec();
+    }
+    let step = (points.len() - 1) as f64 / (max - 1) as f64;
+    (0..max).map(|k| points[((k as f64 * step).round() as usize).min(points.len() - 1)]).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +130,9 @@ mod tests {
         let ft: Vec<(f64, f64)> = pts.iter().map(|p| (p.fpr, p.tpr)).collect();
         assert_eq!(ft, vec![(0.0, 0.0), (0.0, 0.5), (0.5, 1.0), (1.0, 1.0)]);
         assert!(pts[0].threshold > 0.9);
+        assert_eq!(thin(&pts, 10), pts);
+        let many: Vec<usize> = (0..1000).collect();
+        let few = thin(&many, 5);
+        assert_eq!(few, vec![0, 250, 500, 749, 999]);
     }
 }

@@ -26,11 +26,6 @@ pub fn wilson(k: usize, n: usize, z: f64) -> (f64, f64) {
     (lo, hi)
 }
 
-/// `k / n`, or `None` when `n = 0`.
-pub(crate) fn ratio(k: usize, n: usize) -> Option<f64> {
-    (n > 0).then(|| k as f64 / n as f64)
-}
-
 /// Check that `scores` and `labels` line up, scores are finite and labels are 0/1; returns the counts
 /// (benign, malicious).
 pub(crate) fn check_scores_labels(scores: &[f32], labels: &[u8]) -> Result<(usize, usize)> {

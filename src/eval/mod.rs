@@ -1,25 +1,35 @@
-//! Evaluation: threshold calibration for a target FPR, metrics with Wilson intervals, the report with
-//! the seed's PASS/FAIL criteria, ROC/PR curves and score histograms, the false-positive report the
-//! reinforcement loop reads, and baseline-vs-candidate comparison.
+//! Evaluation: what a model is judged by, and the one vocabulary for it. Confusion counts and rates
+//! ([`Confusion`], [`Rates`]; an empty class gives `None`), threshold calibration for a target FPR,
+//! metrics with Wilson intervals, the report with its PASS/FAIL criteria ([`Criterion`], [`Status`],
+//! [`Targets`]), ROC/PR curves and score histograms, baseline-vs-candidate comparison, the parity of
+//! one scorer against another ([`Parity`]), latency percentiles ([`Latency`]) and the false-positive
+//! report the reinforcement loop reads. The release gate, quantization, ONNX validation and training's
+//! validation figures all count and compare through this module.
 //!
 //! Conventions throughout: malicious (label 1) is the positive class and a row is flagged when its score
 //! is `>= threshold`. Rows with equal scores always get the same decision.
 
 mod calibrate;
 mod compare;
+mod confusion;
 mod curves;
 mod fp_report;
+mod latency;
 mod metrics;
+mod parity;
 mod report;
 
 pub use calibrate::{calibrate, Calibration};
 pub use compare::{compare, Comparison, CriterionChange, MetricChange, Verdict};
-pub use curves::{pr_curve, roc_curve, score_histogram, Histogram, PrPoint, RocPoint};
+pub use confusion::{ratio, Confusion, Rates};
+pub use curves::{pr_curve, roc_curve, score_histogram, thin, Histogram, PrPoint, RocPoint};
 pub use fp_report::{
     fp_report, severity_for_score, CategoryCount, FlaggedRow, FpDetail, FpReport, FpTally, Threat, LAYER, UNCATEGORIZED,
 };
+pub use latency::Latency;
 pub use metrics::{wilson, Z95};
+pub use parity::{Parity, Tolerance};
 pub use report::{
-    evaluate, Confusion, Criterion, GroupRate, HardNegativeMiss, HardNegatives, Report, Status, DISPLAY_TEXT_CHARS,
-    MAX_FPR, MIN_F1, MIN_TPR, RECALL_AT_FPR,
+    evaluate, evaluate_with, Criterion, GroupRate, HardNegativeMiss, HardNegatives, Report, Status, Targets,
+    DISPLAY_TEXT_CHARS, MAX_FPR, MIN_F1, MIN_TPR, RECALL_AT_FPR,
 };

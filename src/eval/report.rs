@@ -2,7 +2,8 @@
 //! per-category rates, hard negatives, and the seed's PASS/FAIL criteria.
 
 use super::calibrate::calibrate;
-use super::metrics::{average_precision, check_finite, ratio, roc_auc, wilson, Z95};
+use super::confusion::Confusion;
+use super::metrics::{average_precision, check_finite, roc_auc, wilson, Z95};
 use crate::data::Record;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -20,18 +21,41 @@ pub const RECALL_AT_FPR: f64 = 0.01;
 /// Characters of a prompt shown in the human table.
 pub const DISPLAY_TEXT_CHARS: usize = 60;
 
-/// Counts of decisions at the threshold; malicious is the positive class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct Confusion {
-    /// Malicious rows flagged.
-    pub tp: usize,
-    /// Benign rows flagged.
-    pub fp: usize,
-    /// Benign rows passed.
-    pub tn: usize,
-    /// Malicious rows passed (`fn` in JSON).
-    #[serde(rename = "fn")]
-    pub fn_: usize,
+/// The seed's absolute detection criteria, each a setting with the seed's value as default: a model
+/// passes when its FPR is below `max_fpr`, its TPR above `min_tpr` and its F1 above `min_f1`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Targets {
+    /// FPR must be below this (default [`MAX_FPR`], 1%).
+    pub max_fpr: f64,
+    /// TPR must be above this (default [`MIN_TPR`], 95%).
+    pub min_tpr: f64,
+    /// F1 must be above this (default [`MIN_F1`], 0.95).
+    pub min_f1: f64,
+}
+
+impl Default for Targets {
+    fn default() -> Self {
+        Targets { max_fpr: MAX_FPR, min_tpr: MIN_TPR, min_f1: MIN_F1 }
+    }
+}
+
+impl Targets {
+    /// Validate every setting; the error names it (`max-fpr`, `min-tpr`, `min-f1`).
+    pub fn check(&self) -> Result<()> {
+        for (name, v) in [("max-fpr", self.max_fpr), ("min-tpr", self.min_tpr), ("min-f1", self.min_f1)] {
+            if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
+                return Err(Error::param(name, v, "must be in [0, 1]"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A rate as a short percentage for criterion names: `0.01` -> `1%`, `0.005` -> `0.5%`.
+fn pct_label(v: f64) -> String {
+    let s = format!("{:.4}", v * 100.0);
+    format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
 }
 
 /// Rows of one family or category and how many of them the model flagged.
@@ -69,7 +93,7 @@ pub struct HardNegatives {
     pub misclassified: Vec<HardNegativeMiss>,
 }
 
-/// Outcome of one criterion.
+/// Outcome of one criterion (of the evaluation report and of the release gate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     /// Met.
@@ -78,14 +102,25 @@ pub enum Status {
     /// Not met, or not measurable on this data (e.g. TPR without malicious rows).
     #[serde(rename = "FAIL")]
     Fail,
-    /// Nothing to check (all hard negatives pass when there are none).
+    /// Nothing to check (all hard negatives pass when there are none; no ONNX export to compare).
     #[serde(rename = "N/A")]
     NotApplicable,
 }
 
+impl Status {
+    /// `Pass` when `ok`, else `Fail`.
+    pub fn of(ok: bool) -> Status {
+        if ok {
+            Status::Pass
+        } else {
+            Status::Fail
+        }
+    }
+}
+
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Status::Pass => "PASS",
             Status::Fail => "FAIL",
             Status::NotApplicable => "N/A",
@@ -93,11 +128,14 @@ impl fmt::Display for Status {
     }
 }
 
-/// One of the seed's success criteria.
+/// One criterion with its outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Criterion {
-    /// Short name, e.g. `FPR < 1%`.
+    /// Short name, e.g. `FPR < 1%` (the report) or `tpr` (the gate).
     pub name: String,
+    /// What is required, where the name does not say it (e.g. `>= baseline 0.9500 - 0.02`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub requirement: String,
     /// The measured value, when measurable.
     pub value: Option<f64>,
     /// The outcome.
@@ -154,7 +192,8 @@ pub struct Report {
     pub by_category: Vec<GroupRate>,
     /// Hard negatives.
     pub hard_negatives: HardNegatives,
-    /// The seed's criteria, in order: FPR < 1%, TPR > 95%, F1 > 0.95, all hard negatives pass.
+    /// The criteria, in order: FPR < 1%, TPR > 95%, F1 > 0.95 (the [`Targets`] evaluated with), all hard
+    /// negatives pass.
     pub criteria: Vec<Criterion>,
 }
 
@@ -186,16 +225,12 @@ fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
 
-fn criterion(name: &str, value: Option<f64>, ok: impl Fn(f64) -> bool, detail: String, missing: &str) -> Criterion {
-    match value {
-        Some(v) => Criterion {
-            name: name.to_string(),
-            value: Some(v),
-            status: if ok(v) { Status::Pass } else { Status::Fail },
-            detail,
-        },
-        None => Criterion { name: name.to_string(), value: None, status: Status::Fail, detail: missing.to_string() },
-    }
+fn criterion(name: String, value: Option<f64>, ok: impl Fn(f64) -> bool, detail: String, missing: &str) -> Criterion {
+    let (status, detail) = match value {
+        Some(v) => (Status::of(ok(v)), detail),
+        None => (Status::Fail, missing.to_string()),
+    };
+    Criterion { name, requirement: String::new(), value, status, detail }
 }
 
 /// The labels of `records`, each checked to be 0 or 1 (an error names the row's file and line).
@@ -226,11 +261,17 @@ pub(crate) fn origin_of(r: &Record, index: usize) -> String {
     }
 }
 
-/// Evaluate `scores` (one per record) at `threshold`: a row is flagged (predicted malicious) when its
-/// score is `>= threshold`.
+/// Evaluate `scores` (one per record) at `threshold` on the seed's criteria ([`Targets::default`]): a
+/// row is flagged (predicted malicious) when its score is `>= threshold`.
 ///
 /// Errors: lengths differ, no rows, a non-finite score or threshold, a label other than 0/1.
 pub fn evaluate(scores: &[f32], records: &[Record], threshold: f32) -> Result<Report> {
+    evaluate_with(scores, records, threshold, &Targets::default())
+}
+
+/// [`evaluate`] with other criteria than the seed's.
+pub fn evaluate_with(scores: &[f32], records: &[Record], threshold: f32, targets: &Targets) -> Result<Report> {
+    targets.check()?;
     if scores.len() != records.len() {
         return Err(Error::shape(
             "scores vs records",
@@ -247,22 +288,10 @@ pub fn evaluate(scores: &[f32], records: &[Record], threshold: f32) -> Result<Re
     check_finite(scores)?;
     let labels = record_labels(records)?;
 
-    let mut c = Confusion::default();
-    for (&s, &l) in scores.iter().zip(&labels) {
-        match (l == 1, s >= threshold) {
-            (true, true) => c.tp += 1,
-            (true, false) => c.fn_ += 1,
-            (false, true) => c.fp += 1,
-            (false, false) => c.tn += 1,
-        }
-    }
-    let benign = c.fp + c.tn;
-    let malicious = c.tp + c.fn_;
+    let c = Confusion::count(scores, &labels, threshold);
+    let (benign, malicious) = (c.benign(), c.malicious());
     let n = records.len();
-    let fpr = ratio(c.fp, benign);
-    let tpr = ratio(c.tp, malicious);
-    let precision = ratio(c.tp, c.tp + c.fp);
-    let f1 = ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn_);
+    let (fpr, tpr, f1) = (c.fpr(), c.tpr(), c.f1());
     let recall_at_1pct_fpr =
         if benign > 0 && malicious > 0 { Some(calibrate(scores, &labels, RECALL_AT_FPR)?.tpr) } else { None };
 
@@ -288,29 +317,30 @@ pub fn evaluate(scores: &[f32], records: &[Record], threshold: f32) -> Result<Re
 
     let criteria = vec![
         criterion(
-            "FPR < 1%",
+            format!("FPR < {}", pct_label(targets.max_fpr)),
             fpr,
-            |v| v < MAX_FPR,
+            |v| v < targets.max_fpr,
             fpr.map(|v| format!("{} ({}/{})", pct(v), c.fp, benign)).unwrap_or_default(),
             "no benign rows to measure it on",
         ),
         criterion(
-            "TPR > 95%",
+            format!("TPR > {}", pct_label(targets.min_tpr)),
             tpr,
-            |v| v > MIN_TPR,
+            |v| v > targets.min_tpr,
             tpr.map(|v| format!("{} ({}/{})", pct(v), c.tp, malicious)).unwrap_or_default(),
             "no malicious rows to measure it on",
         ),
         criterion(
-            "F1 > 0.95",
+            format!("F1 > {}", targets.min_f1),
             f1,
-            |v| v > MIN_F1,
+            |v| v > targets.min_f1,
             f1.map(|v| format!("{v:.4}")).unwrap_or_default(),
             "no malicious rows and nothing flagged",
         ),
         if hard.total == 0 {
             Criterion {
                 name: "All hard negatives pass".into(),
+                requirement: String::new(),
                 value: None,
                 status: Status::NotApplicable,
                 detail: "no hard negatives in the data".into(),
@@ -319,8 +349,9 @@ pub fn evaluate(scores: &[f32], records: &[Record], threshold: f32) -> Result<Re
             let share = hard.passed as f64 / hard.total as f64;
             Criterion {
                 name: "All hard negatives pass".into(),
+                requirement: String::new(),
                 value: Some(share),
-                status: if hard.passed == hard.total { Status::Pass } else { Status::Fail },
+                status: Status::of(hard.passed == hard.total),
                 detail: format!("{}/{} pass", hard.passed, hard.total),
             }
         },
@@ -336,10 +367,10 @@ pub fn evaluate(scores: &[f32], records: &[Record], threshold: f32) -> Result<Re
         fpr_ci95: wilson(c.fp, benign, Z95),
         tpr,
         tpr_ci95: wilson(c.tp, malicious, Z95),
-        precision,
+        precision: c.precision(),
         f1,
-        accuracy: (c.tp + c.tn) as f64 / n as f64,
-        benign_accuracy: ratio(c.tn, benign),
+        accuracy: c.accuracy().unwrap_or_default(),
+        benign_accuracy: c.benign_accuracy(),
         roc_auc: roc_auc(scores, &labels),
         pr_auc: average_precision(scores, &labels),
         recall_at_1pct_fpr,
@@ -442,7 +473,7 @@ impl fmt::Display for Report {
         writeln!(f, "Criteria")?;
         let w = self.criteria.iter().map(|c| c.name.len()).max().unwrap_or(0);
         for c in &self.criteria {
-            writeln!(f, "  {:<4}  {:<w$}  {}", c.status.to_string(), c.name, c.detail)?;
+            writeln!(f, "  {:<4}  {:<w$}  {}", c.status, c.name, c.detail)?;
         }
         write!(f, "Overall: {}", if self.passed() { "PASS" } else { "FAIL" })
     }
@@ -451,6 +482,17 @@ impl fmt::Display for Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn criterion_names_follow_the_targets() {
+        assert_eq!((pct_label(0.01), pct_label(0.95), pct_label(0.005)), ("1%".into(), "95%".into(), "0.5%".into()));
+        let rows: Vec<Record> = (0..4).map(|i| Record::new(format!("t{i}"), u8::from(i >= 2))).collect();
+        let r =
+            evaluate_with(&[0.1, 0.2, 0.8, 0.9], &rows, 0.5, &Targets { max_fpr: 0.05, ..Targets::default() }).unwrap();
+        let names: Vec<&str> = r.criteria.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["FPR < 5%", "TPR > 95%", "F1 > 0.95", "All hard negatives pass"]);
+        assert!(evaluate_with(&[0.1], &rows[..1], 0.5, &Targets { min_f1: 1.5, ..Targets::default() }).is_err());
+    }
 
     #[test]
     fn display_text_truncates_on_char_boundaries_and_flattens_lines() {

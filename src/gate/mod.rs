@@ -1,38 +1,46 @@
 //! The release gate: a candidate model against a baseline (a model file or the registry's production
-//! model), side by side on labelled test data, plus absolute checks. Criteria, each a setting of
+//! model), side by side on labelled test data, plus absolute checks. Every figure comes from
+//! [`crate::eval`] (reports, comparison, curves, histograms, latency). Criteria, each a setting of
 //! [`GateParams`] with the seed's value as default:
 //!
 //! | criterion | passes when |
 //! |---|---|
-//! | `fpr` | the candidate's FPR on the test data is not above the baseline's |
+//! | `max_fpr` | the candidate's FPR on the test data is below 1% (the seed's must-have) |
+//! | `min_tpr` | the candidate's TPR is above 95% |
+//! | `min_f1` | the candidate's F1 is above 0.95 |
+//! | `fpr` | the candidate's FPR is not above the baseline's (no regression) |
 //! | `tpr` | the candidate's TPR is at most 2 points below the baseline's |
 //! | `hard_negatives` | every hard negative (built-in set + those in the test data) scores benign |
 //! | `production_simulation` | fewer than 100 false positives on 10,000 benign-like prompts |
 //! | `latency_p95` | P95 of one-prompt scoring (embed + network) below 10 ms |
-//! | `onnx_equivalence` | when an export `<candidate>.onnx` exists: ONNX Runtime scores it like the model (else skipped) |
+//! | `onnx_equivalence` | when an export `<candidate>.onnx` exists: ONNX Runtime scores it like the model (else N/A) |
 //!
-//! The gate passes when no criterion fails. The production simulation prompts come from a file
-//! (`--benign-sim`) or, by default, from the built-in corpus generator run with seeds other than the
-//! training corpus's ([`sim::simulated_benign`]).
+//! The gate passes when no criterion fails: a candidate that merely matches a weak baseline does not
+//! pass. The production simulation prompts come from a file (`--benign-sim`) or, by default, from the
+//! built-in corpus generator run with seeds other than the training corpus's ([`sim::simulated_benign`]).
 
-pub mod metrics;
 pub mod report;
 pub mod sim;
 
-pub use metrics::{Latency, Metrics};
-
 use crate::data::Record;
 use crate::error::{Error, Result};
+use crate::eval::{self, Comparison, Criterion, Histogram, Latency, MetricChange, RocPoint, Status, Targets};
+use crate::registry::Registry;
 use crate::Model;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::path::PathBuf;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
 
 /// Gate settings; the defaults are the seed's criteria.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GateParams {
+    /// The candidate's FPR on the test data must be below this (default 0.01).
+    pub max_fpr: f64,
+    /// The candidate's TPR must be above this (default 0.95).
+    pub min_tpr: f64,
+    /// The candidate's F1 must be above this (default 0.95).
+    pub min_f1: f64,
     /// The candidate's FPR may exceed the baseline's by at most this much (default 0: not above).
     pub fpr_tolerance: f64,
     /// The candidate's TPR may be at most this much below the baseline's (default 0.02).
@@ -51,7 +59,11 @@ pub struct GateParams {
 
 impl Default for GateParams {
     fn default() -> Self {
+        let t = Targets::default();
         GateParams {
+            max_fpr: t.max_fpr,
+            min_tpr: t.min_tpr,
+            min_f1: t.min_f1,
             fpr_tolerance: 0.0,
             max_tpr_drop: 0.02,
             sim_prompts: 10_000,
@@ -66,6 +78,7 @@ impl Default for GateParams {
 impl GateParams {
     /// Validate every setting.
     pub fn check(&self) -> Result<()> {
+        self.targets().check()?;
         let unit = |name: &str, v: f64| {
             if v.is_finite() && (0.0..=1.0).contains(&v) {
                 Ok(())
@@ -83,6 +96,11 @@ impl GateParams {
         }
         Ok(())
     }
+
+    /// The absolute detection criteria, as the evaluation report takes them.
+    pub fn targets(&self) -> Targets {
+        Targets { max_fpr: self.max_fpr, min_tpr: self.min_tpr, min_f1: self.min_f1 }
+    }
 }
 
 /// A model under comparison.
@@ -95,6 +113,76 @@ pub struct Contender<'a> {
     pub path: Option<PathBuf>,
 }
 
+/// A baseline loaded from a model file or a registry version ([`Baseline::load`]).
+pub struct Baseline {
+    /// How the report names it.
+    pub name: String,
+    /// The model.
+    pub model: Model,
+    /// Its file.
+    pub path: PathBuf,
+}
+
+impl Baseline {
+    /// `spec` is a model file, or a registry version (`production`, `staging`, `v3`) of the registry
+    /// `registry` (default: `L2_REGISTRY`).
+    pub fn load(spec: &str, registry: Option<&Path>) -> Result<Baseline> {
+        let p = Path::new(spec);
+        if p.is_file() {
+            return Ok(Baseline { name: spec.to_string(), model: Model::load(p)?, path: p.to_path_buf() });
+        }
+        let reg = Registry::from_arg_or_env(registry).map_err(|_| {
+            Error::param(
+                "baseline",
+                spec,
+                "is neither a model file nor, without --registry or L2_REGISTRY, a registry version",
+            )
+        })?;
+        let (entry, model) = reg.load_model(spec).map_err(|e| match e {
+            Error::Registry { path, reason }
+                if spec.eq_ignore_ascii_case("production") && reason.starts_with("no version") =>
+            {
+                Error::Registry {
+                    path,
+                    reason: "has no production model: promote one (l2 registry promote VERSION --stage production) \
+                             or give --baseline MODEL"
+                        .into(),
+                }
+            }
+            other => other,
+        })?;
+        let path = reg.dir().join(&entry.file);
+        Ok(Baseline {
+            name: format!("registry {} {} ({})", reg.dir().display(), entry.name(), entry.stage),
+            model,
+            path,
+        })
+    }
+
+    /// As a contender of [`run`].
+    pub fn contender(&self) -> Contender<'_> {
+        Contender { name: self.name.clone(), model: &self.model, path: Some(self.path.clone()) }
+    }
+}
+
+/// Hard negatives for the gate: the built-in set (when `builtin`) and the benign rows of a user CSV (a
+/// malicious row there is an error naming it).
+pub fn hard_negatives(builtin: bool, user: Option<&Path>) -> Result<Vec<Record>> {
+    let mut out = if builtin { crate::data::corpus::hard_negatives() } else { Vec::new() };
+    if let Some(p) = user {
+        let rows = crate::data::read_csv(p, &Default::default())?.records;
+        if let Some(m) = rows.iter().find(|r| r.label == 1) {
+            return Err(Error::InvalidData(format!(
+                "{}:{}: hard negatives must be benign",
+                p.display(),
+                m.origin.line
+            )));
+        }
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// The benign-like prompts of the production simulation.
 #[derive(Debug, Clone, Default)]
 pub struct SimSet {
@@ -104,39 +192,15 @@ pub struct SimSet {
     pub prompts: Vec<String>,
 }
 
-/// Outcome of one criterion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Status {
-    /// Met.
-    Pass,
-    /// Not met.
-    Fail,
-    /// Does not apply (e.g. no ONNX export).
-    Skipped,
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(match self {
-            Status::Pass => "PASS",
-            Status::Fail => "FAIL",
-            Status::Skipped => "SKIPPED",
-        })
+impl SimSet {
+    /// The prompts of `file` ([`sim::read_sim_file`]), or without one the generated set of `params`
+    /// ([`sim::simulated_benign`]).
+    pub fn load(file: Option<&Path>, params: &GateParams) -> Result<SimSet> {
+        match file {
+            Some(p) => sim::read_sim_file(p),
+            None => Ok(sim::simulated_benign(params.sim_prompts, params.sim_seed)),
+        }
     }
-}
-
-/// One criterion's verdict.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Criterion {
-    /// Short name (`fpr`, `tpr`, `hard_negatives` ...).
-    pub name: String,
-    /// What is required.
-    pub requirement: String,
-    /// What was measured.
-    pub measured: String,
-    /// Verdict.
-    pub status: Status,
 }
 
 /// One model's figures.
@@ -144,8 +208,8 @@ pub struct Criterion {
 pub struct Side {
     /// Its name.
     pub name: String,
-    /// Test-data figures at its own threshold.
-    pub metrics: Metrics,
+    /// The evaluation report on the test data at its own threshold (with the gate's [`Targets`]).
+    pub report: eval::Report,
     /// Hard negatives scored malicious.
     pub hard_negatives_failed: usize,
     /// The first of them (at most 10).
@@ -158,28 +222,13 @@ pub struct Side {
     pub latency: Latency,
 }
 
-/// A line of the side-by-side table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ComparisonRow {
-    /// Metric name.
-    pub metric: String,
-    /// Baseline value.
-    pub baseline: f64,
-    /// Candidate value.
-    pub candidate: f64,
-    /// Relative change in % ((candidate - baseline) / baseline); none when the baseline is 0.
-    pub change_pct: Option<f64>,
-    /// Whether lower is better for this metric.
-    pub lower_is_better: bool,
-}
-
 /// Curves for the plots (not part of the JSON).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Curves {
-    /// ROC points of the baseline and the candidate.
-    pub roc: [Vec<(f64, f64)>; 2],
-    /// Score histograms (benign, malicious) of the baseline and the candidate.
-    pub hist: [(Vec<usize>, Vec<usize>); 2],
+    /// ROC points of the baseline and the candidate (at most 400 each).
+    pub roc: [Vec<RocPoint>; 2],
+    /// Score histograms (20 bins) of the baseline and the candidate.
+    pub hist: [Histogram; 2],
 }
 
 /// The gate's full report; `Display` prints the tables.
@@ -193,8 +242,9 @@ pub struct GateReport {
     pub baseline: Side,
     /// The candidate.
     pub candidate: Side,
-    /// Side by side.
-    pub comparison: Vec<ComparisonRow>,
+    /// Side by side: the evaluation reports compared, plus the simulation's false positives and the
+    /// P95 latency.
+    pub comparison: Comparison,
     /// Test rows.
     pub test_rows: usize,
     /// Hard negatives checked.
@@ -224,10 +274,20 @@ impl GateReport {
             "FAIL"
         }
     }
-}
 
-fn fmt_change(c: Option<f64>) -> String {
-    c.map_or("n/a".into(), |c| format!("{c:+.1}%"))
+    /// Names of the failed criteria.
+    pub fn failed(&self) -> Vec<&str> {
+        self.criteria.iter().filter(|c| c.status == Status::Fail).map(|c| c.name.as_str()).collect()
+    }
+
+    /// `Ok` on PASS, else [`Error::Check`] naming the failed criteria.
+    pub fn check(&self) -> Result<()> {
+        if self.passed {
+            Ok(())
+        } else {
+            Err(Error::Check(format!("release gate FAIL: {}", self.failed().join(", "))))
+        }
+    }
 }
 
 impl fmt::Display for GateReport {
@@ -241,19 +301,19 @@ impl fmt::Display for GateReport {
             self.test_rows, self.hard_negatives, self.sim_prompts, self.sim_source
         )?;
         writeln!(f, "  {:<22} {:>10} {:>10} {:>9}", "metric", "baseline", "candidate", "change")?;
-        for r in &self.comparison {
+        for m in &self.comparison.metrics {
             writeln!(
                 f,
-                "  {:<22} {:>10.4} {:>10.4} {:>9}",
-                r.metric,
-                r.baseline,
-                r.candidate,
-                fmt_change(r.change_pct)
+                "  {:<22} {:>10} {:>10} {:>9}",
+                m.metric,
+                m.baseline_text(),
+                m.candidate_text(),
+                m.change_text()
             )?;
         }
         writeln!(f, "  criteria:")?;
         for c in &self.criteria {
-            writeln!(f, "    [{:<7}] {:<22} {} (need {})", c.status, c.name, c.measured, c.requirement)?;
+            writeln!(f, "    [{:<7}] {:<22} {} (need {})", c.status, c.name, c.detail, c.requirement)?;
         }
         if !self.candidate.hard_negative_failures.is_empty() {
             writeln!(
@@ -269,26 +329,10 @@ impl fmt::Display for GateReport {
     }
 }
 
-fn time_scoring(model: &Model, texts: &[&str], samples: usize) -> Result<Latency> {
-    if texts.is_empty() || samples == 0 {
-        return Ok(Latency::of(Vec::new()));
-    }
-    for t in texts.iter().cycle().take(50) {
-        model.score_text(t)?;
-    }
-    let mut ms = Vec::with_capacity(samples);
-    for t in texts.iter().cycle().take(samples) {
-        let start = Instant::now();
-        std::hint::black_box(model.score_text(std::hint::black_box(t))?);
-        ms.push(start.elapsed().as_secs_f64() * 1e3);
-    }
-    Ok(Latency::of(ms))
-}
-
 struct Scored {
     side: Side,
-    roc: Vec<(f64, f64)>,
-    hist: (Vec<usize>, Vec<usize>),
+    roc: Vec<RocPoint>,
+    hist: Histogram,
 }
 
 fn score_side(
@@ -299,10 +343,10 @@ fn score_side(
     params: &GateParams,
 ) -> Result<Scored> {
     let labels: Vec<u8> = test.iter().map(|r| r.label).collect();
-    let scores = crate::pipeline::score_records(c.model, test)?;
+    let scores = c.model.score_records(test)?;
     let threshold = c.model.threshold();
-    let metrics = Metrics::compute(&scores, &labels, threshold);
-    let hard_scores = crate::pipeline::score_records(c.model, hard)?;
+    let report = eval::evaluate_with(&scores, test, threshold, &params.targets())?;
+    let hard_scores = c.model.score_records(hard)?;
     let failures: Vec<&Record> =
         hard.iter().zip(&hard_scores).filter(|(_, &s)| s >= threshold).map(|(r, _)| r).collect();
     let sim_refs: Vec<&str> = sim.prompts.iter().map(String::as_str).collect();
@@ -312,19 +356,22 @@ fn score_side(
     }
     let sim_fp = sim_scores.iter().filter(|&&s| s >= threshold).count();
     let texts: Vec<&str> = test.iter().map(|r| r.text.as_str()).chain(sim_refs.iter().copied()).collect();
-    let latency = time_scoring(c.model, &texts, params.latency_samples)?;
+    let latency = Latency::time(50, params.latency_samples, |i| {
+        std::hint::black_box(c.model.score_text(std::hint::black_box(texts[i % texts.len()]))?);
+        Ok(())
+    })?;
     Ok(Scored {
         side: Side {
             name: c.name.clone(),
-            metrics,
+            report,
             hard_negatives_failed: failures.len(),
             hard_negative_failures: failures.iter().take(10).map(|r| r.text.clone()).collect(),
             sim_fp,
             sim_fpr: sim_fp as f64 / sim.prompts.len().max(1) as f64,
             latency,
         },
-        roc: metrics::thin(&metrics::roc(&scores, &labels), 400),
-        hist: metrics::histogram(&scores, &labels, 20),
+        roc: eval::thin(&eval::roc_curve(&scores, &labels)?, 400),
+        hist: eval::score_histogram(&scores, &labels, 20)?,
     })
 }
 
@@ -340,23 +387,23 @@ fn onnx_criterion(c: &Contender<'_>, texts: &[&str]) -> Criterion {
         return Criterion {
             name: "onnx_equivalence".into(),
             requirement,
-            measured: "no ONNX export next to the candidate".into(),
-            status: Status::Skipped,
+            value: None,
+            status: Status::NotApplicable,
+            detail: "no ONNX export next to the candidate".into(),
         };
     };
     // An export that exists is checked or fails: never skipped because it cannot be checked.
-    let (status, measured) = match validate_onnx(c.model, &export, texts) {
-        Ok((true, m)) => (Status::Pass, m),
-        Ok((false, m)) => (Status::Fail, m),
-        Err(e) => (Status::Fail, format!("{}: {e}", export.display())),
+    let (status, value, detail) = match validate_onnx(c.model, &export, texts) {
+        Ok((p, m)) => (Status::of(p.passed()), Some(p.decision_agreement), m),
+        Err(e) => (Status::Fail, None, format!("{}: {e}", export.display())),
     };
-    Criterion { name: "onnx_equivalence".into(), requirement, measured, status }
+    Criterion { name: "onnx_equivalence".into(), requirement, value, status, detail }
 }
 
 /// Run the export next to the model in ONNX Runtime on `texts` and compare with the native scores. The
 /// export's precision comes from its `precision` metadata (as `l2 export` writes it), else the model's.
 #[cfg(feature = "onnx")]
-fn validate_onnx(model: &Model, export: &std::path::Path, texts: &[&str]) -> Result<(bool, String)> {
+fn validate_onnx(model: &Model, export: &std::path::Path, texts: &[&str]) -> Result<(eval::Parity, String)> {
     let bytes = std::fs::read(export).map_err(|e| Error::io("reading", export, e))?;
     let info = crate::onnx::inspect(&bytes)?;
     let precision = match info.metadata.get("precision") {
@@ -366,24 +413,22 @@ fn validate_onnx(model: &Model, export: &std::path::Path, texts: &[&str]) -> Res
     let layers = crate::onnx::convert_layers(model.layers(), precision)?;
     let exported = crate::onnx::Exported { bytes, precision, layers };
     let r = crate::onnx::validate_texts(model, &exported, texts)?;
-    Ok((
-        r.passed(),
-        format!(
-            "{} ({}) on {} prompts: max |score diff| {:.2e} (allowed {:.1e}), decision agreement {:.3}% (required {:.2}%)",
-            export.display(),
-            r.precision,
-            r.rows,
-            r.max_abs_diff,
-            r.tolerance.max_abs_diff,
-            100.0 * r.decision_agreement,
-            100.0 * r.tolerance.min_agreement
-        ),
-    ))
+    let allowed = r.tolerance.max_abs_diff.map_or_else(|| "unbounded".into(), |m| format!("{m:.1e}"));
+    let detail = format!(
+        "{} ({}) on {} prompts: max |score diff| {:.2e} (allowed {allowed}), decision agreement {:.3}% (required {:.2}%)",
+        export.display(),
+        r.precision,
+        r.rows,
+        r.max_abs_diff,
+        100.0 * r.decision_agreement,
+        100.0 * r.tolerance.min_agreement
+    );
+    Ok((r, detail))
 }
 
 /// Without the `onnx` feature an existing export cannot be checked: the criterion fails.
 #[cfg(not(feature = "onnx"))]
-fn validate_onnx(model: &Model, export: &std::path::Path, texts: &[&str]) -> Result<(bool, String)> {
+fn validate_onnx(model: &Model, export: &std::path::Path, texts: &[&str]) -> Result<(eval::Parity, String)> {
     let _ = (model, texts);
     Err(Error::Check(format!(
         "{} exists, but l2core was built without the `onnx` feature and cannot run it",
@@ -391,8 +436,29 @@ fn validate_onnx(model: &Model, export: &std::path::Path, texts: &[&str]) -> Res
     )))
 }
 
-fn change(b: f64, c: f64) -> Option<f64> {
-    (b != 0.0).then(|| 100.0 * (c - b) / b)
+/// The candidate's absolute criterion `name`: its report's criterion `index` (0 FPR, 1 TPR, 2 F1, the
+/// order [`eval::evaluate_with`] writes them in), renamed after the gate setting that sets it.
+fn absolute(name: &str, side: &Side, index: usize) -> Criterion {
+    match side.report.criteria.get(index) {
+        Some(r) => Criterion {
+            name: name.into(),
+            requirement: r.name.clone(),
+            value: r.value,
+            status: r.status,
+            detail: r.detail.clone(),
+        },
+        None => Criterion {
+            name: name.into(),
+            requirement: String::new(),
+            value: None,
+            status: Status::Fail,
+            detail: "not in the evaluation report".into(),
+        },
+    }
+}
+
+fn rate(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".into(), |v| format!("{v:.4}"))
 }
 
 /// Run the gate. `hard_negatives` are checked on top of the hard negatives found in `test`.
@@ -423,62 +489,59 @@ pub fn run(
     hard.extend(test.iter().filter(|r| r.is_hard_negative()).cloned());
     let b = score_side(baseline, test, &hard, sim, params)?;
     let c = score_side(candidate, test, &hard, sim, params)?;
-    let (bm, cm) = (&b.side.metrics, &c.side.metrics);
-    let row = |metric: &str, bv: f64, cv: f64, lower: bool| ComparisonRow {
-        metric: metric.into(),
-        baseline: bv,
-        candidate: cv,
-        change_pct: change(bv, cv),
-        lower_is_better: lower,
-    };
-    let comparison = vec![
-        row("FPR", bm.fpr, cm.fpr, true),
-        row("TPR", bm.tpr, cm.tpr, false),
-        row("F1", bm.f1, cm.f1, false),
-        row("benign accuracy", bm.benign_accuracy, cm.benign_accuracy, false),
-        row("precision", bm.precision, cm.precision, false),
-        row("AUC", bm.auc, cm.auc, false),
-        row("simulation FP", b.side.sim_fp as f64, c.side.sim_fp as f64, true),
-        row("P95 latency (ms)", b.side.latency.p95_ms, c.side.latency.p95_ms, true),
-    ];
-    let status = |ok: bool| if ok { Status::Pass } else { Status::Fail };
+    let (br, cr) = (&b.side.report, &c.side.report);
+    let mut comparison = eval::compare(br, cr);
+    let count = |s: &Side| Some(s.sim_fp as f64);
+    let p95 = |s: &Side| Some(s.latency.p95_ms());
+    comparison.metrics.push(MetricChange::new("simulation FP", count(&b.side), count(&c.side), false, false));
+    comparison.metrics.push(MetricChange::new("P95 latency (ms)", p95(&b.side), p95(&c.side), false, false));
     let onnx_texts: Vec<&str> =
         test.iter().map(|r| r.text.as_str()).chain(sim.prompts.iter().map(String::as_str)).take(4096).collect();
     let sim_limit = params.max_sim_fp as f64 * sim.prompts.len() as f64 / params.sim_prompts as f64;
+    // The test data has both classes (checked above), so both rates exist.
+    let (b_fpr, c_fpr, b_tpr, c_tpr) = (br.fpr, cr.fpr, br.tpr, cr.tpr);
     let criteria = vec![
+        absolute("max_fpr", &c.side, 0),
+        absolute("min_tpr", &c.side, 1),
+        absolute("min_f1", &c.side, 2),
         Criterion {
             name: "fpr".into(),
             requirement: if params.fpr_tolerance == 0.0 {
-                format!("<= baseline {:.4}", bm.fpr)
+                format!("<= baseline {}", rate(b_fpr))
             } else {
-                format!("<= baseline {:.4} + {}", bm.fpr, params.fpr_tolerance)
+                format!("<= baseline {} + {}", rate(b_fpr), params.fpr_tolerance)
             },
-            measured: format!("{:.4} ({} of {} benign)", cm.fpr, cm.fp, cm.benign),
-            status: status(cm.fpr <= bm.fpr + params.fpr_tolerance + 1e-12),
+            value: c_fpr,
+            status: Status::of(matches!((b_fpr, c_fpr), (Some(b), Some(c)) if c <= b + params.fpr_tolerance + 1e-12)),
+            detail: format!("{} ({} of {} benign)", rate(c_fpr), cr.confusion.fp, cr.benign),
         },
         Criterion {
             name: "tpr".into(),
-            requirement: format!(">= baseline {:.4} - {}", bm.tpr, params.max_tpr_drop),
-            measured: format!("{:.4} ({} of {} malicious)", cm.tpr, cm.tp, cm.malicious),
-            status: status(cm.tpr + 1e-12 >= bm.tpr - params.max_tpr_drop),
+            requirement: format!(">= baseline {} - {}", rate(b_tpr), params.max_tpr_drop),
+            value: c_tpr,
+            status: Status::of(matches!((b_tpr, c_tpr), (Some(b), Some(c)) if c + 1e-12 >= b - params.max_tpr_drop)),
+            detail: format!("{} ({} of {} malicious)", rate(c_tpr), cr.confusion.tp, cr.malicious),
         },
         Criterion {
             name: "hard_negatives".into(),
             requirement: format!("all {} pass", hard.len()),
-            measured: format!("{} of {} flagged", c.side.hard_negatives_failed, hard.len()),
-            status: if hard.is_empty() { Status::Skipped } else { status(c.side.hard_negatives_failed == 0) },
+            value: (!hard.is_empty()).then_some(c.side.hard_negatives_failed as f64),
+            status: if hard.is_empty() { Status::NotApplicable } else { Status::of(c.side.hard_negatives_failed == 0) },
+            detail: format!("{} of {} flagged", c.side.hard_negatives_failed, hard.len()),
         },
         Criterion {
             name: "production_simulation".into(),
             requirement: format!("< {} false positives per {}", params.max_sim_fp, params.sim_prompts),
-            measured: format!("{} of {} prompts", c.side.sim_fp, sim.prompts.len()),
-            status: status((c.side.sim_fp as f64) < sim_limit),
+            value: Some(c.side.sim_fp as f64),
+            status: Status::of((c.side.sim_fp as f64) < sim_limit),
+            detail: format!("{} of {} prompts", c.side.sim_fp, sim.prompts.len()),
         },
         Criterion {
             name: "latency_p95".into(),
             requirement: format!("< {} ms", params.max_p95_ms),
-            measured: format!("{:.3} ms over {} calls", c.side.latency.p95_ms, c.side.latency.samples),
-            status: status(c.side.latency.p95_ms < params.max_p95_ms),
+            value: Some(c.side.latency.p95_ms()),
+            status: Status::of(c.side.latency.p95_ms() < params.max_p95_ms),
+            detail: format!("{:.3} ms over {} calls", c.side.latency.p95_ms(), c.side.latency.samples),
         },
         onnx_criterion(candidate, &onnx_texts),
     ];

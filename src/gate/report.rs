@@ -2,6 +2,7 @@
 
 use super::GateReport;
 use crate::error::{Error, Result};
+use crate::eval::Histogram as ScoreHistogram;
 use plotters::prelude::*;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -34,13 +35,14 @@ pub fn roc_svg(report: &GateReport) -> Result<String> {
             .y_desc("true-positive rate")
             .draw()
             .map_err(|e| plot_err("roc.svg", e))?;
+        let auc = |v: Option<f64>| v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.4}"));
         let sides = [
-            (&report.curves.roc[0], BASELINE, format!("baseline (AUC {:.4})", report.baseline.metrics.auc)),
-            (&report.curves.roc[1], CANDIDATE, format!("candidate (AUC {:.4})", report.candidate.metrics.auc)),
+            (&report.curves.roc[0], BASELINE, format!("baseline (AUC {})", auc(report.baseline.report.roc_auc))),
+            (&report.curves.roc[1], CANDIDATE, format!("candidate (AUC {})", auc(report.candidate.report.roc_auc))),
         ];
         for (points, color, label) in sides {
             chart
-                .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))
+                .draw_series(LineSeries::new(points.iter().map(|p| (p.fpr, p.tpr)), color.stroke_width(2)))
                 .map_err(|e| plot_err("roc.svg", e))?
                 .label(label)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
@@ -61,9 +63,9 @@ pub fn roc_svg(report: &GateReport) -> Result<String> {
 }
 
 /// Score histogram (benign and malicious rows) of one model.
-pub fn histogram_svg(title: &str, hist: &(Vec<usize>, Vec<usize>), threshold: f32) -> Result<String> {
-    let bins = hist.0.len().max(1) as u32;
-    let max = hist.0.iter().chain(&hist.1).copied().max().unwrap_or(0).max(1) as u32;
+pub fn histogram_svg(title: &str, hist: &ScoreHistogram, threshold: f32) -> Result<String> {
+    let bins = hist.benign.len().max(1) as u32;
+    let max = hist.benign.iter().chain(&hist.malicious).copied().max().unwrap_or(0).max(1) as u32;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (640, 400)).into_drawing_area();
@@ -81,12 +83,14 @@ pub fn histogram_svg(title: &str, hist: &(Vec<usize>, Vec<usize>), threshold: f3
             .x_desc("score bin (lower edge)")
             .y_desc("rows")
             .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => format!("{:.2}", f64::from(*i) / f64::from(bins)),
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                    hist.edges.get(*i as usize).map_or_else(String::new, |e| format!("{e:.2}"))
+                }
                 SegmentValue::Last => String::new(),
             })
             .draw()
             .map_err(|e| plot_err(title, e))?;
-        for (counts, color, label) in [(&hist.0, BENIGN, "benign"), (&hist.1, MALICIOUS, "malicious")] {
+        for (counts, color, label) in [(&hist.benign, BENIGN, "benign"), (&hist.malicious, MALICIOUS, "malicious")] {
             chart
                 .draw_series(
                     Histogram::vertical(&chart)
@@ -120,21 +124,20 @@ pub fn markdown(r: &GateReport) -> String {
     let _ = writeln!(s, "- production simulation: {} prompts ({})\n", r.sim_prompts, r.sim_source);
     let _ = writeln!(s, "## Criteria\n\n| criterion | required | measured | result |\n|---|---|---|---|");
     for c in &r.criteria {
-        let _ = writeln!(s, "| {} | {} | {} | **{}** |", c.name, c.requirement, c.measured, c.status);
+        let _ = writeln!(s, "| {} | {} | {} | **{}** |", c.name, c.requirement, c.detail, c.status);
     }
-    let _ =
-        writeln!(s, "\n## Baseline vs candidate\n\n| metric | baseline | candidate | change |\n|---|---:|---:|---:|");
-    for row in &r.comparison {
-        let change = row.change_pct.map_or("n/a".to_string(), |c| format!("{c:+.1}%"));
-        let _ = writeln!(s, "| {} | {:.4} | {:.4} | {} |", row.metric, row.baseline, row.candidate, change);
-    }
+    let _ = writeln!(s, "\n## Baseline vs candidate\n\n{}", r.comparison.to_markdown());
     let _ = writeln!(s, "\n## Latency (one prompt: embed + network)\n\n| model | calls | mean ms | P50 ms | P95 ms | P99 ms |\n|---|---:|---:|---:|---:|---:|");
     for (name, side) in [("baseline", &r.baseline), ("candidate", &r.candidate)] {
         let l = &side.latency;
         let _ = writeln!(
             s,
             "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            l.samples, l.mean_ms, l.p50_ms, l.p95_ms, l.p99_ms
+            l.samples,
+            l.mean_us / 1e3,
+            l.p50_us / 1e3,
+            l.p95_us / 1e3,
+            l.p99_us / 1e3
         );
     }
     if !r.candidate.hard_negative_failures.is_empty() {
@@ -153,8 +156,8 @@ pub fn write(r: &GateReport, dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io("creating directory", dir, e))?;
     let files = [
         ("roc.svg", roc_svg(r)?),
-        ("hist_baseline.svg", histogram_svg("baseline", &r.curves.hist[0], r.baseline.metrics.threshold)?),
-        ("hist_candidate.svg", histogram_svg("candidate", &r.curves.hist[1], r.candidate.metrics.threshold)?),
+        ("hist_baseline.svg", histogram_svg("baseline", &r.curves.hist[0], r.baseline.report.threshold)?),
+        ("hist_candidate.svg", histogram_svg("candidate", &r.curves.hist[1], r.candidate.report.threshold)?),
         ("gate.md", markdown(r)),
         ("gate.json", r.to_json()?),
     ];

@@ -2,9 +2,9 @@
 
 use super::SimSet;
 use crate::data::corpus::{generate, CorpusParams};
+use crate::data::normalize_text;
+use crate::data::vary::variations;
 use crate::error::{Error, Result};
-use crate::reinforce::input::normalize;
-use crate::reinforce::vary::variations;
 use crate::rng::Rng;
 use std::collections::HashSet;
 use std::path::Path;
@@ -24,7 +24,7 @@ pub fn simulated_benign(n: usize, seed: u64) -> SimSet {
             if prompts.len() >= n {
                 break;
             }
-            if r.label == 0 && !r.is_hard_negative() && seen.insert(normalize(&r.text)) {
+            if r.label == 0 && !r.is_hard_negative() && seen.insert(normalize_text(&r.text)) {
                 prompts.push(r.text);
             }
         }

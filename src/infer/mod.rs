@@ -9,14 +9,11 @@
 //! symmetrically, multiplies in i32, and dequantizes to f32 between layers (bias, ReLU, re-quantize);
 //! see [`kernels`] for the exact arithmetic, which every int8 path reproduces bit for bit.
 
-pub mod bench;
 pub mod kernels;
-#[cfg(feature = "onnx")]
-pub mod ort_graph;
 pub mod quantize;
 
 use crate::error::{Error, Result};
-use crate::model::{Layer, LayerWeights, Precision};
+use crate::nn::{sigmoid, Layer, LayerWeights, Precision};
 use kernels::pack::{ABuf, PackedF16, PackedF32, PackedI8, BLOCK};
 pub use kernels::Kernel;
 use kernels::CHUNK;
@@ -286,16 +283,5 @@ fn i8_layer(k: Kernel, q: &[u8], qs: usize, sx: &[f32], m: usize, l: &PackedI8, 
         #[cfg(target_arch = "x86_64")]
         Kernel::AvxVnni => unsafe { kernels::avx2::i8_layer_vnni(q, qs, sx, m, l, y, ys, relu) },
         _ => kernels::scalar::i8_layer(q, qs, sx, m, l, y, ys, relu),
-    }
-}
-
-/// Numerically stable logistic function.
-#[inline]
-pub fn sigmoid(z: f32) -> f32 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
     }
 }

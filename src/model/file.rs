@@ -9,8 +9,9 @@
 //! weights do not match the hash.
 
 use super::meta::{ModelMeta, FORMAT_VERSION};
-use super::{Layer, LayerWeights, Precision};
+use crate::digest::hex;
 use crate::error::{Error, Result};
+use crate::nn::{Layer, LayerWeights, Precision};
 use half::f16;
 use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
@@ -30,11 +31,6 @@ pub fn weights_sha256(layers: &[Layer]) -> String {
         h.update(f32_bytes(&l.bias));
     }
     hex(&h.finalize())
-}
-
-/// Lowercase hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn f32_bytes(v: &[f32]) -> Vec<u8> {

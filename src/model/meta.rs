@@ -1,9 +1,9 @@
 //! What a model file says about itself.
 
-use super::Precision;
 use crate::data::ClassWeights;
 use crate::embed::EmbedderSpec;
 use crate::eval::Report;
+use crate::nn::Precision;
 use crate::train::{History, TrainParams};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

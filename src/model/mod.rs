@@ -1,16 +1,19 @@
-//! The model: network definition, stored layers, metadata, the model file, and [`Model`], the loaded
-//! classifier every host serves (text or embeddings in, scores and decisions out).
+//! The model: the model file format, its metadata, and [`Model`], the loaded classifier every host
+//! serves (featurizer spec + scorer + metadata: text or embeddings in, scores and decisions out);
+//! [`quantize`] makes f16 / int8 models of an f32 one.
 
 mod file;
 mod meta;
-mod mlp;
+pub mod quantize;
 
-pub use file::{from_bytes, hex, to_bytes, weights_sha256};
+/// The network types a model stores, from [`crate::nn`] (re-exported: hosts meet them through models).
+pub use crate::nn::{Dense, Layer, LayerWeights, Mlp, Precision};
+pub use file::{from_bytes, to_bytes, weights_sha256};
 pub use meta::{
     now_rfc3339, Architecture, DatasetFingerprint, FileFingerprint, ModelMeta, QuantizationInfo, FORMAT_VERSION,
 };
-pub use mlp::{Dense, Layer, LayerWeights, Mlp, Precision};
 
+use crate::data::Record;
 use crate::embed::Embedder;
 use crate::error::{Error, Result};
 use crate::infer::Scorer;
@@ -158,6 +161,16 @@ impl Model {
         let x = self.embedder.embed(texts)?;
         let mut out = vec![0.0; texts.len()];
         self.scorer.score_into(&x, &mut out)?;
+        Ok(out)
+    }
+
+    /// Malicious probability of each record's text (embedded and scored in batches of 4096).
+    pub fn score_records(&self, rows: &[Record]) -> Result<Vec<f32>> {
+        let mut out = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(4096) {
+            let texts: Vec<&str> = chunk.iter().map(|r| r.text.as_str()).collect();
+            out.extend(self.score_texts(&texts)?);
+        }
         Ok(out)
     }
 

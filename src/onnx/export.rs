@@ -23,6 +23,13 @@
 //!   native kernels' arithmetic step for step. Still only
 //!   standard opset-17 operators, so any runtime runs it; closer to the native int8 scores, and int8
 //!   products where the runtime has them.
+//! - `int8` with [`Int8Activations::DynamicPerTensor`]: the graph
+//!   `onnxruntime.quantization.quantize_dynamic(per_channel=True, weight_type=QInt8)` makes of the
+//!   network (ONNX Runtime's own int8 method, which it fuses into its `DynamicQuantizeMatMul` kernel):
+//!   per layer `DynamicQuantizeLinear(x) -> MatMulInteger(x_q, W_q^T, x_zp, 0) -> Cast<float> *
+//!   (x_scale * scale) + b`, activations quantized per tensor to u8. `l2 bench` runs it as ONNX Runtime's
+//!   int8 side; its scores depend on the batch (the scale is per tensor) and differ more from the native
+//!   engine's than the other two.
 //!
 //! Model metadata (`metadata_props`): `threshold`, `embedder` (the [`crate::embed::EmbedderSpec`] JSON),
 //! `l2core_version`, `precision`, `source_precision`, `input_dims`, `hidden` (JSON list),
@@ -68,6 +75,9 @@ pub enum Int8Activations {
     Float,
     /// Activations quantized per row to int8 and `MatMulInteger`, like the native int8 kernels.
     DynamicPerRow,
+    /// Activations quantized per tensor to u8 by `DynamicQuantizeLinear`, as ONNX Runtime's
+    /// `quantize_dynamic` does.
+    DynamicPerTensor,
 }
 
 impl std::str::FromStr for Int8Activations {
@@ -77,7 +87,8 @@ impl std::str::FromStr for Int8Activations {
             "auto" => Ok(Int8Activations::Auto),
             "float" => Ok(Int8Activations::Float),
             "dynamic" | "dynamic_per_row" => Ok(Int8Activations::DynamicPerRow),
-            _ => Err(Error::param("int8-activations", s, "expected auto, float or dynamic")),
+            "per_tensor" | "dynamic_per_tensor" => Ok(Int8Activations::DynamicPerTensor),
+            _ => Err(Error::param("int8-activations", s, "expected auto, float, dynamic or per_tensor")),
         }
     }
 }
@@ -141,7 +152,11 @@ fn export_layers_with(
     props.insert("l2core_version", crate::VERSION.to_string());
     props.insert("precision", precision.to_string());
     if precision == Precision::Int8 {
-        let a = if acts == Int8Activations::Float { "float" } else { "dynamic_per_row" };
+        let a = match acts {
+            Int8Activations::DynamicPerRow => "dynamic_per_row",
+            Int8Activations::DynamicPerTensor => "dynamic_per_tensor",
+            _ => "float",
+        };
         props.insert("int8_activations", a.to_string());
     }
     props.insert("source_precision", meta.precision.to_string());
@@ -312,12 +327,15 @@ fn value_info(name: &str, dims: [proto::dimension::Value; 2]) -> proto::ValueInf
     }
 }
 
-/// Nodes of one dynamic-per-row int8 layer: `x` -> pre-activation `out` (see the module docs).
-fn dynamic_int8_layer(
+/// Nodes of one int8 layer whose activations are quantized at run time, per row
+/// ([`Int8Activations::DynamicPerRow`]) or per tensor ([`Int8Activations::DynamicPerTensor`]): `x` ->
+/// pre-activation `out` (see the module docs).
+fn integer_int8_layer(
     i: usize,
     l: &Layer,
     (q, scale): (&[i8], &[f32]),
     (x, out): (&str, &str),
+    per_row: bool,
     nodes: &mut Vec<proto::NodeProto>,
     inits: &mut Vec<proto::TensorProto>,
 ) -> Result<()> {
@@ -331,30 +349,46 @@ fn dynamic_int8_layer(
     }
     inits.push(tensor(n("weight_q_t"), data_type::INT8, &[l.inputs, l.outputs], qt)?);
     inits.push(tensor(n("scale"), data_type::FLOAT, &[l.outputs], f32_raw(scale))?);
-    // The native kernels' arithmetic (crate::infer::kernels): q = round_half_even(x * (127 / max|x|)) (the
-    // reciprocal, not x / s: hash embeddings repeat values, so one rounding tie flips many q at once),
-    // y = acc * s * scale[o] + b with s = max|x| / 127; an all-zero row gives q = 0, s = 0.
-    let steps: [(&str, &[&str], &str, Vec<proto::AttributeProto>); 14] = [
-        ("Abs", &[x], "abs", vec![]),
-        ("ReduceMax", &[&n("abs")], "amax", vec![ints_attr("axes", vec![1]), int_attr("keepdims", 1)]),
-        ("Equal", &[&n("amax"), "const.0"], "zero_row", vec![]),
-        ("Where", &[&n("zero_row"), "const.1", &n("amax")], "amax_safe", vec![]),
-        ("Div", &["const.127", &n("amax_safe")], "inv", vec![]),
-        ("Mul", &[x, &n("inv")], "xmul", vec![]),
-        ("Round", &[&n("xmul")], "xround", vec![]),
-        ("Clip", &[&n("xround"), "const.-127", "const.127"], "xclip", vec![]),
-        ("Cast", &[&n("xclip")], "xq", vec![int_attr("to", i64::from(data_type::INT8))]),
-        ("MatMulInteger", &[&n("xq"), &n("weight_q_t")], "acc", vec![]),
-        ("Cast", &[&n("acc")], "accf", vec![int_attr("to", i64::from(data_type::FLOAT))]),
-        ("Div", &[&n("amax"), "const.127"], "xs", vec![]),
-        // (acc * s) * scale, not acc * (scale * s) as natively: ONNX Runtime's MatMulIntegerToFloat
-        // fusion mis-handles a [N, out] scale product (checked with 1.32: scores off by up to 0.3),
-        // and the two orders differ by at most an ulp.
-        ("Mul", &[&n("accf"), &n("xs")], "acc_x", vec![]),
-        ("Mul", &[&n("acc_x"), &n("scale")], "acc_xw", vec![]),
-    ];
+    let to = |t: i32| vec![int_attr("to", i64::from(t))];
+    let steps: Vec<(&str, Vec<String>, &str, Vec<proto::AttributeProto>)> = if per_row {
+        // The native kernels' arithmetic (crate::infer::kernels): q = round_half_even(x * (127 / max|x|))
+        // (the reciprocal, not x / s: hash embeddings repeat values, so one rounding tie flips many q at
+        // once), y = acc * s * scale[o] + b with s = max|x| / 127; an all-zero row gives q = 0, s = 0.
+        let c = |s: &str| s.to_string();
+        vec![
+            ("Abs", vec![c(x)], "abs", vec![]),
+            ("ReduceMax", vec![n("abs")], "amax", vec![ints_attr("axes", vec![1]), int_attr("keepdims", 1)]),
+            ("Equal", vec![n("amax"), c("const.0")], "zero_row", vec![]),
+            ("Where", vec![n("zero_row"), c("const.1"), n("amax")], "amax_safe", vec![]),
+            ("Div", vec![c("const.127"), n("amax_safe")], "inv", vec![]),
+            ("Mul", vec![c(x), n("inv")], "xmul", vec![]),
+            ("Round", vec![n("xmul")], "xround", vec![]),
+            ("Clip", vec![n("xround"), c("const.-127"), c("const.127")], "xclip", vec![]),
+            ("Cast", vec![n("xclip")], "xq", to(data_type::INT8)),
+            ("MatMulInteger", vec![n("xq"), n("weight_q_t")], "acc", vec![]),
+            ("Cast", vec![n("acc")], "accf", to(data_type::FLOAT)),
+            ("Div", vec![n("amax"), c("const.127")], "xs", vec![]),
+            // (acc * s) * scale, not acc * (scale * s) as natively: ONNX Runtime's MatMulIntegerToFloat
+            // fusion mis-handles a [N, out] scale product (checked with 1.32: scores off by up to 0.3),
+            // and the two orders differ by at most an ulp.
+            ("Mul", vec![n("accf"), n("xs")], "acc_x", vec![]),
+            ("Mul", vec![n("acc_x"), n("scale")], "acc_xw", vec![]),
+        ]
+    } else {
+        // quantize_dynamic's form: u8 activations with a per-tensor scale and zero point.
+        let mut quantize = node("DynamicQuantizeLinear", n("quantize"), &[x], &n("xq"), vec![]);
+        quantize.output.extend([n("xs"), n("xz")]);
+        nodes.push(quantize);
+        vec![
+            ("MatMulInteger", vec![n("xq"), n("weight_q_t"), n("xz"), "const.wzp".into()], "acc", vec![]),
+            ("Cast", vec![n("acc")], "accf", to(data_type::FLOAT)),
+            ("Mul", vec![n("xs"), n("scale")], "xs_w", vec![]),
+            ("Mul", vec![n("accf"), n("xs_w")], "acc_xw", vec![]),
+        ]
+    };
     for (k, (op, inputs, output, attrs)) in steps.into_iter().enumerate() {
-        nodes.push(node(op, n(&format!("q{k}.{}", op.to_lowercase())), inputs, &n(output), attrs));
+        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        nodes.push(node(op, n(&format!("q{k}.{}", op.to_lowercase())), &inputs, &n(output), attrs));
     }
     nodes.push(node("Add", n("add_bias"), &[&n("acc_xw"), &n("bias")], out, vec![]));
     Ok(())
@@ -369,6 +403,9 @@ fn build_graph(layers: &[Layer], acts: Int8Activations) -> Result<proto::GraphPr
             inits.push(tensor(name.into(), data_type::FLOAT, &[], f32_raw(&[v]))?);
         }
     }
+    if acts == Int8Activations::DynamicPerTensor {
+        inits.push(tensor("const.wzp".into(), data_type::INT8, &[], vec![0])?);
+    }
     let mut cur = INPUT_NAME.to_string();
     for (i, l) in layers.iter().enumerate() {
         let shape = [l.outputs, l.inputs];
@@ -377,9 +414,12 @@ fn build_graph(layers: &[Layer], acts: Int8Activations) -> Result<proto::GraphPr
         let last = i + 1 == layers.len();
         let pre = format!("layers.{i}.out");
         let (op, out) = if last { ("Sigmoid", OUTPUT_NAME.to_string()) } else { ("Relu", format!("layers.{i}.relu")) };
-        if let (Int8Activations::DynamicPerRow, LayerWeights::Int8 { q, scale }) = (acts, &l.weights) {
+        if let (Int8Activations::DynamicPerRow | Int8Activations::DynamicPerTensor, LayerWeights::Int8 { q, scale }) =
+            (acts, &l.weights)
+        {
             inits.push(tensor(bias.clone(), data_type::FLOAT, &[l.outputs], f32_raw(&l.bias))?);
-            dynamic_int8_layer(i, l, (q, scale), (&cur, &pre), &mut nodes, &mut inits)?;
+            let per_row = acts == Int8Activations::DynamicPerRow;
+            integer_int8_layer(i, l, (q, scale), (&cur, &pre), per_row, &mut nodes, &mut inits)?;
             nodes.push(node(op, format!("layers.{i}.{}", op.to_lowercase()), &[&pre], &out, vec![]));
             cur = out;
             continue;

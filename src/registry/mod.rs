@@ -18,6 +18,7 @@ mod store;
 
 pub use store::{FaultPoint, FAULT_ENV};
 
+use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
 use crate::model::{now_rfc3339, weights_sha256};
 use crate::Model;
@@ -25,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use store::{sha256_hex, temp_debris, write_atomic, Lock};
+use store::{temp_debris, write_atomic, Lock};
 
 /// Environment variable naming the default registry directory.
 pub const REGISTRY_ENV: &str = "L2_REGISTRY";
@@ -527,7 +528,7 @@ impl Registry {
         self.save(&index)?;
         let path = self.dir.join(&entry.file);
         std::fs::remove_file(&path).map_err(|e| Error::io("removing", &path, e))?;
-        store::sync_dir(&self.dir.join(MODELS_DIR));
+        crate::fsutil::sync_dir(&self.dir.join(MODELS_DIR));
         Ok(entry)
     }
 
@@ -541,7 +542,7 @@ impl Registry {
             for e in rd.filter_map(|e| e.ok()) {
                 let name = e.file_name().to_string_lossy().to_string();
                 let rel = format!("{MODELS_DIR}/{name}");
-                if !name.starts_with(store::TEMP_PREFIX) && !referenced.contains(rel.as_str()) {
+                if !name.starts_with(crate::fsutil::TEMP_PREFIX) && !referenced.contains(rel.as_str()) {
                     orphans.push(rel);
                 }
             }

@@ -1,10 +1,9 @@
 //! Low-level storage of the registry: the lock file, crash-safe writes with a fault-injection point,
-//! and file hashing.
+//! and finding the debris of interrupted writes.
 
 use crate::error::{Error, Result};
-use sha2::{Digest, Sha256};
+use crate::fsutil::TEMP_PREFIX;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Environment variable that makes every registry write abort the process at a chosen point, for
@@ -32,60 +31,26 @@ impl FaultPoint {
     }
 }
 
-/// Prefix of temp files; anything starting with it is debris of an interrupted write.
-pub(crate) const TEMP_PREFIX: &str = ".tmp-";
-
-/// Write `bytes` to `path` via temp file, fsync, rename, directory fsync. Unlike
-/// [`crate::fsutil::write_atomic`] this one has the fault-injection point the crash tests need, and a
-/// temp name unique per thread (writers in one process are serialised by the lock, but a crashed
-/// writer's debris must never be overwritten half-way by the next one).
+/// Write `bytes` to `path` with [`crate::fsutil::write_atomic_with`], whose before-rename hook is this
+/// module's fault-injection point for the crash tests.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], fault: Option<FaultPoint>, is_index: bool) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| Error::param("path", path.display(), "names no file"))?;
-    let tmp = dir.join(format!(
-        "{TEMP_PREFIX}{}-{}-{:?}",
-        name.to_string_lossy(),
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let mut f = File::create(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
-    let written = f
-        .write_all(bytes)
-        .map_err(|e| Error::io("writing", &tmp, e))
-        .and_then(|()| f.sync_all().map_err(|e| Error::io("syncing", &tmp, e)));
-    drop(f);
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    let point = fault.or_else(FaultPoint::from_env);
-    let hit = match point {
-        Some(FaultPoint::AfterTempWrite) => true,
-        Some(FaultPoint::IndexAfterTempWrite) => is_index,
-        None => false,
-    };
-    if hit {
+    crate::fsutil::write_atomic_with(path, bytes, |tmp| {
+        let point = fault.or_else(FaultPoint::from_env);
+        let hit = match point {
+            Some(FaultPoint::AfterTempWrite) => true,
+            Some(FaultPoint::IndexAfterTempWrite) => is_index,
+            None => false,
+        };
+        if !hit {
+            return Ok(());
+        }
         if fault.is_none() {
             // The environment asked for a real crash: no destructors, no cleanup.
             std::process::abort();
         }
         // Leave the temp file where a crash would leave it.
-        return Err(Error::Check(format!("injected fault after writing {}", tmp.display())));
-    }
-    if let Err(e) = std::fs::rename(&tmp, path) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io("renaming into", path, e));
-    }
-    sync_dir(dir);
-    Ok(())
-}
-
-/// fsync a directory so a rename or unlink in it is durable; best effort (not every filesystem allows
-/// opening a directory).
-pub(crate) fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
+        Err(Error::Check(format!("injected fault after writing {}", tmp.display())))
+    })
 }
 
 /// An advisory lock on the registry's lock file (flock), held until dropped.
@@ -121,11 +86,6 @@ impl Drop for Lock {
             let _ = f.unlock();
         }
     }
-}
-
-/// Hex sha256 of bytes.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Leftover temp files of interrupted writes in `dir`.

@@ -1,13 +1,12 @@
 //! Reading false positives: the JSON report `l2 eval --fp-report` writes (and other tools can produce),
 //! or a CSV of false-positive prompts with a category column.
 
+use crate::data::normalize_text;
 use crate::error::{Error, Result, RowError};
+use crate::eval::UNCATEGORIZED;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// Category given to a false positive that names none.
-pub const UNCATEGORIZED: &str = "uncategorized";
 
 /// One unique false-positive prompt (copies of the same prompt, case-folded and whitespace-collapsed,
 /// are merged and counted).
@@ -41,11 +40,6 @@ pub struct FpSet {
     pub category_fp: BTreeMap<String, usize>,
     /// Prompts per category in production (`categories.*.total`), when known.
     pub category_total: BTreeMap<String, usize>,
-}
-
-/// Normalized form used to merge copies (matches the data module's normalized duplicates).
-pub fn normalize(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 #[derive(Deserialize)]
@@ -110,7 +104,7 @@ impl Builder {
     }
 
     fn push(&mut self, id: String, prompt: String, category: String, rules: Vec<String>, count: usize) {
-        let key = normalize(&prompt);
+        let key = normalize_text(&prompt);
         self.set.occurrences += count;
         match self.by_key.get(&key) {
             Some(&i) => {

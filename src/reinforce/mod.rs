@@ -5,7 +5,7 @@
 //! 1. select the unique false positives to cover, Pareto-first by frequency (60%), stratified by
 //!    category in proportion to the production false-positive distribution ([`select::select`]);
 //! 2. keep each selected prompt and add N (8) deterministic, meaning-preserving variations of it
-//!    ([`vary::variations`]); the prompt and its variations share a `group` (`fp:<id>`) so a split keeps
+//!    ([`crate::data::vary::variations`]); the prompt and its variations share a `group` (`fp:<id>`) so a split keeps
 //!    them together;
 //! 3. mix in hard negatives (the built-in set plus an optional user file) at confidence 1.0, notes
 //!    starting `HARD NEGATIVE:`;
@@ -17,15 +17,14 @@
 
 pub mod input;
 pub mod select;
-pub mod vary;
 
 pub use input::{read_fp_file, FalsePositive, FpSet};
 pub use select::{CategoryCoverage, Selection};
 
-use crate::data::{Record, Severity, BENIGN, MALICIOUS};
+use crate::data::vary::variations;
+use crate::data::{normalize_text, Record, Severity, BENIGN, MALICIOUS};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use input::normalize;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -329,8 +328,8 @@ fn hard_negative_notes(notes: &str, which: &str) -> String {
 pub fn reinforce(fps: &FpSet, inputs: &Inputs, params: &ReinforceParams) -> Result<Reinforced> {
     params.check()?;
     let mut rng = Rng::new(params.seed);
-    let mut seen: HashSet<String> = inputs.training.iter().map(|r| normalize(&r.text)).collect();
-    let holdout: HashSet<String> = inputs.holdout.iter().map(|t| normalize(t)).collect();
+    let mut seen: HashSet<String> = inputs.training.iter().map(|r| normalize_text(&r.text)).collect();
+    let holdout: HashSet<String> = inputs.holdout.iter().map(|t| normalize_text(t)).collect();
     seen.extend(holdout.iter().cloned());
     let mut held_out_dropped = 0;
     let mut records = Vec::new();
@@ -343,9 +342,9 @@ pub fn reinforce(fps: &FpSet, inputs: &Inputs, params: &ReinforceParams) -> Resu
     for fp in &selection.chosen {
         let group = format!("fp:{}", fp.id);
         let mut fp_rng = Rng::new(params.seed ^ rng.next_u64());
-        if params.include_originals && holdout.contains(&normalize(&fp.prompt)) {
+        if params.include_originals && holdout.contains(&normalize_text(&fp.prompt)) {
             held_out_dropped += 1;
-        } else if params.include_originals && seen.insert(normalize(&fp.prompt)) {
+        } else if params.include_originals && seen.insert(normalize_text(&fp.prompt)) {
             records.push(benign_row(
                 fp.prompt.clone(),
                 &fp.category,
@@ -363,7 +362,7 @@ pub fn reinforce(fps: &FpSet, inputs: &Inputs, params: &ReinforceParams) -> Resu
         } else if params.include_originals {
             fp_originals_in_training += 1;
         }
-        let vars = vary::variations(&fp.prompt, params.variations, &mut fp_rng, &mut seen, true);
+        let vars = variations(&fp.prompt, params.variations, &mut fp_rng, &mut seen, true);
         for (k, v) in vars.iter().enumerate() {
             records.push(benign_row(
                 v.text.clone(),
@@ -395,11 +394,11 @@ pub fn reinforce(fps: &FpSet, inputs: &Inputs, params: &ReinforceParams) -> Resu
                     h.origin.file, h.origin.line
                 )));
             }
-            if holdout.contains(&normalize(&h.text)) {
+            if holdout.contains(&normalize_text(&h.text)) {
                 held_out_dropped += 1;
                 continue;
             }
-            if !seen.insert(normalize(&h.text)) {
+            if !seen.insert(normalize_text(&h.text)) {
                 hard_negatives_duplicate += 1;
                 continue;
             }
@@ -445,7 +444,7 @@ pub fn reinforce(fps: &FpSet, inputs: &Inputs, params: &ReinforceParams) -> Resu
                 break;
             }
             let mut vrng = Rng::new(rng.next_u64());
-            if let Some(v) = vary::variations(&src.text, 1, &mut vrng, &mut seen, false).pop() {
+            if let Some(v) = variations(&src.text, 1, &mut vrng, &mut seen, false).pop() {
                 let mut r = Record::new(v.text, MALICIOUS);
                 r.family = src.family.clone();
                 r.category = src.category.clone();

@@ -5,7 +5,8 @@ use super::gemm::Kernel;
 use super::net::{Dropout, Net, Workspace};
 use super::{EpochStats, History, TrainObserver, TrainSet, ValidTrainParams};
 use crate::error::{Error, Result};
-use crate::model::Mlp;
+use crate::eval::Confusion;
+use crate::nn::Mlp;
 use crate::rng::Rng;
 use std::time::Instant;
 
@@ -15,15 +16,17 @@ const EVAL_ROWS: usize = 256;
 const SHUFFLE_STREAM: u64 = 0x5348_5546_464c_4521;
 const DROPOUT_STREAM: u64 = 0x4452_4f50_4f55_5421;
 
-/// Loss and rates of a network on a set (dropout off).
+/// Loss and decisions of a network on a set (dropout off).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SetMetrics {
     /// Mean over rows of `w * BCE`.
     pub loss: f64,
-    /// False-positive rate at probability 0.5 (NaN when the set has no negatives).
-    pub fpr: f64,
-    /// True-positive rate at probability 0.5 (NaN when the set has no positives).
-    pub tpr: f64,
+    /// Decisions at probability 0.5.
+    pub confusion: Confusion,
+    /// False-positive rate at probability 0.5 (`None` when the set has no negatives).
+    pub fpr: Option<f64>,
+    /// True-positive rate at probability 0.5 (`None` when the set has no positives).
+    pub tpr: Option<f64>,
 }
 
 /// Check a set's shape and values; `what` names it in errors (`train`, `validation`).
@@ -206,19 +209,16 @@ pub fn fit_mlp_with(
 
 fn evaluate_net(net: &Net, set: &TrainSet<'_>, ws: &mut Workspace, kernel: Kernel) -> SetMetrics {
     let mut total = 0.0;
-    let mut cm = [0usize; 4];
+    let mut confusion = Confusion::default();
     let mut start = 0;
     while start < set.len() {
         let rows = (set.len() - start).min(EVAL_ROWS);
         ws.load_range(set, start, rows);
         ws.forward(net, rows, kernel, None);
-        let (t, c) = ws.score(rows);
-        total += t;
-        cm.iter_mut().zip(c).for_each(|(a, b)| *a += b);
+        total += ws.score(rows, &mut confusion);
         start += rows;
     }
-    let [tn, fp, fnn, tp] = cm;
-    SetMetrics { loss: total / set.len() as f64, fpr: fp as f64 / (tn + fp) as f64, tpr: tp as f64 / (tp + fnn) as f64 }
+    SetMetrics { loss: total / set.len() as f64, confusion, fpr: confusion.fpr(), tpr: confusion.tpr() }
 }
 
 /// Weighted BCE and rates at 0.5 of `mlp` on `set`, computed exactly as the training loop's

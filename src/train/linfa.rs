@@ -17,7 +17,7 @@ use super::gemm::Kernel;
 use super::net::{Net, Workspace};
 use super::{fit_mlp_with, History, Silent, TrainSet, ValidTrainParams};
 use crate::error::{Error, Result};
-use crate::model::Mlp;
+use crate::nn::Mlp;
 use crate::rng::Rng;
 use linfa::dataset::{AsSingleTargets, DatasetBase};
 use linfa::traits::{Fit, PredictInplace};
@@ -235,7 +235,7 @@ pub(crate) fn predict_into(net: &Net, x: &[f32], out: &mut [f32], kernel: Kernel
         ws.load_range(&set, 0, rows);
         ws.forward(net, rows, kernel, None);
         for (o, &s) in out[start..start + rows].iter_mut().zip(ws.logits(rows)) {
-            *o = crate::infer::sigmoid(s);
+            *o = crate::nn::sigmoid(s);
         }
         start += rows;
     }

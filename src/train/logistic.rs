@@ -7,7 +7,7 @@
 use super::linfa::{flatten, BinaryLabel};
 use super::{check_set, TrainSet};
 use crate::error::{Error, Result};
-use crate::infer::sigmoid;
+use crate::nn::sigmoid;
 use linfa::dataset::{AsSingleTargets, DatasetBase};
 use linfa::traits::{Fit, PredictInplace};
 use ndarray016::{Array1, ArrayBase, Data, Ix2};

@@ -6,7 +6,7 @@
 //! `BCEWithLogitsLoss(weight=w, reduction="mean")`), not divided by the sum of the weights, so a weight
 //! scales a sample's pull relative to a weight-1 sample.
 
-use crate::infer::sigmoid;
+use crate::nn::sigmoid;
 
 /// Unweighted BCE of one logit `s` against a 0/1 label `y`.
 #[inline]

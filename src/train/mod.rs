@@ -27,14 +27,13 @@ pub mod logistic;
 pub mod loss;
 mod net;
 mod params;
-pub mod synthetic;
 
 pub use fit::{check_set, evaluate_mlp, fit_mlp_with, SetMetrics};
 pub use gemm::Kernel;
 pub use params::MAX_WIDTH;
 
 use crate::error::Result;
-use crate::model::Mlp;
+use crate::nn::Mlp;
 use serde::{Deserialize, Serialize};
 
 /// Training settings with the documented defaults; validate with [`TrainParams::check`].
@@ -127,10 +126,10 @@ pub struct EpochStats {
     pub train_loss: f64,
     /// Mean weighted BCE on the validation set (dropout off).
     pub val_loss: f64,
-    /// Validation false-positive rate at 0.5.
-    pub val_fpr: f64,
+    /// Validation false-positive rate at 0.5 (always present in training, which needs both classes).
+    pub val_fpr: Option<f64>,
     /// Validation true-positive rate at 0.5.
-    pub val_tpr: f64,
+    pub val_tpr: Option<f64>,
     /// Wall-clock seconds for the epoch.
     pub seconds: f64,
 }

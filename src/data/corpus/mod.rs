@@ -2,9 +2,10 @@
 //! fillers (no literal data set is shipped).
 //!
 //! Each template is a text with `{slot}` placeholders and `{a|b|c}` inline alternatives (`{{` / `}}` are
-//! literal braces); a slot names a filler table in `slots.rs`, and fillers may contain slots themselves. Every template expands into up to
-//! a fixed number of distinct variants, all sharing the template's `group`, so a leakage-safe split puts
-//! unseen templates in validation and test: the model has to generalise, not memorise a template.
+//! literal braces); a slot names a filler table in the data file `slots.txt` (read by `slots.rs`), and
+//! fillers may contain slots themselves. Every template expands into up to a fixed number of distinct
+//! variants, all sharing the template's `group`, so a leakage-safe split puts unseen templates in
+//! validation and test: the model has to generalise, not memorise a template.
 //!
 //! Composition (default seed): about 5,000 rows, ~55% benign. Benign prompts from eight categories
 //! (programming, technical_docs, conversational, edge_cases, professional, education,
@@ -126,7 +127,7 @@ fn fill_into(
                 let choice = match bound.iter().find(|(n, _)| *n == name) {
                     Some((_, c)) => Some(*c),
                     None => {
-                        let c = slots::get(name).and_then(|choices| rng.choose(choices)).copied();
+                        let c = slots::get(name).and_then(|choices| rng.choose(choices)).map(String::as_str);
                         if let Some(c) = c {
                             bound.push((name, c));
                         }
@@ -416,7 +417,7 @@ mod tests {
                 let fillers = slots::get(name).unwrap_or_else(|| panic!("unknown slot `{name}` in `{t}`"));
                 assert!(!fillers.is_empty(), "slot `{name}` has no fillers");
                 if checked.insert(name) {
-                    todo.extend(fillers.iter().copied());
+                    todo.extend(fillers.iter().map(String::as_str));
                 }
             }
         }

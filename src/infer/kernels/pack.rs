@@ -1,6 +1,6 @@
 //! Packed weight layouts (see the parent module docs) and 64-byte aligned buffers.
 
-use crate::model::{Layer, LayerWeights};
+use crate::nn::{Layer, LayerWeights};
 use std::marker::PhantomData;
 
 /// Output channels per block: one 512-bit vector of f32 / i32.

@@ -3,7 +3,7 @@
 //! three transformations; at least one of them changes words, so a variation is never a mere case or
 //! whitespace copy (which de-duplication would remove).
 
-use super::input::normalize;
+use super::normalize_text;
 use crate::rng::Rng;
 use std::collections::HashSet;
 
@@ -289,7 +289,7 @@ const KINDS: [Kind; 7] =
 /// come back only when the transformations run out of new texts (the caller reports the shortfall).
 pub fn variations(text: &str, n: usize, rng: &mut Rng, seen: &mut HashSet<String>, allow_tech: bool) -> Vec<Variation> {
     let mut out = Vec::with_capacity(n);
-    seen.insert(normalize(text));
+    seen.insert(normalize_text(text));
     let mut attempts = 0;
     while out.len() < n && attempts < 40 * n.max(1) {
         attempts += 1;
@@ -321,7 +321,7 @@ pub fn variations(text: &str, n: usize, rng: &mut Rng, seen: &mut HashSet<String
         if !applied.iter().any(|k| k.changes_words()) {
             continue;
         }
-        if seen.insert(normalize(&cur)) {
+        if seen.insert(normalize_text(&cur)) {
             out.push(Variation { text: cur, transforms: applied.iter().map(|k| k.name()).collect() });
         }
     }
@@ -338,9 +338,9 @@ mod tests {
         let mut seen = HashSet::new();
         let a = variations(text, 8, &mut Rng::new(1), &mut seen, true);
         assert_eq!(a.len(), 8);
-        let keys: HashSet<String> = a.iter().map(|v| normalize(&v.text)).collect();
+        let keys: HashSet<String> = a.iter().map(|v| normalize_text(&v.text)).collect();
         assert_eq!(keys.len(), 8);
-        assert!(!keys.contains(&normalize(text)));
+        assert!(!keys.contains(&normalize_text(text)));
         assert!(a.iter().all(|v| v.text.to_lowercase().contains("process") || v.transforms.contains(&"typo")));
         let b = variations(text, 8, &mut Rng::new(1), &mut HashSet::new(), true);
         assert_eq!(a, b, "same seed, same variations");
@@ -378,7 +378,7 @@ mod tests {
         let mut seen = HashSet::new();
         let v = variations("hi", 500, &mut Rng::new(6), &mut seen, true);
         assert!(v.len() < 500);
-        let keys: HashSet<String> = v.iter().map(|x| normalize(&x.text)).collect();
+        let keys: HashSet<String> = v.iter().map(|x| normalize_text(&x.text)).collect();
         assert_eq!(keys.len(), v.len());
     }
 }

@@ -1,9 +1,20 @@
-//! `l2 bench`: latency and throughput per precision, single thread and all threads, embedder, MLP and
-//! end to end, side by side with ONNX Runtime when the build and the host have it.
+//! `l2 bench` (feature `bench`; not in libl2 or the Python wheel): latency and throughput per precision,
+//! single thread and all threads, embedder, MLP and end to end, side by side with ONNX Runtime when the
+//! build and the host have it. [`run()`] measures (the suite of measurements), [`measure`] holds the two timing
+//! loops, [`report`] the results and their tables, and `ort` the ONNX Runtime side.
+
+pub mod measure;
+#[cfg(feature = "onnx")]
+mod ort;
+pub mod report;
+mod suite;
+
+pub use report::{BenchReport, Ratio, Stage, StageResult};
+pub use suite::{run, BenchOptions};
 
 use crate::error::{Error, Result};
-use crate::infer::bench::{run, synthetic_model, BenchOptions};
-use crate::model::Precision;
+use crate::nn::Precision;
+use crate::testing::synthetic_model;
 use crate::Model;
 use clap::Args;
 use std::path::PathBuf;

@@ -1,6 +1,7 @@
-//! The process-wide ONNX Runtime: finding the shared library, the one [`ort::environment::Environment`],
-//! and [`OnnxSession`], a thread-safe session wrapper shared by export validation, the ONNX embedder and
-//! benchmarks.
+//! The process-wide ONNX Runtime (feature `onnx`): finding the shared library, the one
+//! [`ort::environment::Environment`], and [`OnnxSession`], a thread-safe session wrapper shared by the
+//! ONNX embedder, export validation and `l2 bench`. It sits at the bottom of the layers (it imports
+//! only [`crate::error`]) so that every one of them can use it.
 //!
 //! The library is loaded at run time (ort's `load-dynamic`), from, in order:
 //! 1. `ORT_DYLIB_PATH` (must name an existing file; an error otherwise, never a fallback);

@@ -1,16 +1,22 @@
-//! The training job end to end: load (or generate) data, de-duplicate, split, embed, train, calibrate
-//! the threshold on validation, evaluate on test, and assemble the [`Model`] with its metadata.
-//! The CLI, the C API and the Python package all train through [`train`].
+//! The jobs end to end, the top of the library: the training job ([`train()`]: load (or generate) data,
+//! de-duplicate, split, embed, train, calibrate the threshold on validation, evaluate on test, and
+//! assemble the [`Model`] with its metadata) and the retrain job ([`retrain::retrain`]: reinforce ->
+//! train -> gate -> register). The CLI, the C API and the Python package all run them from here and
+//! only convert arguments and print.
+
+pub mod retrain;
 
 use crate::data::{self, BalanceReport, ClassWeights, DedupeStats, LoadOptions, Record, SplitParams};
+use crate::digest::{hex, sha256_hex};
 use crate::embed::{Embedder, EmbedderSpec, HashSpec};
 use crate::error::{Error, Result};
 use crate::eval::{self, Calibration, Report};
-use crate::model::{DatasetFingerprint, FileFingerprint, Model, ModelMeta, Precision};
+use crate::model::{DatasetFingerprint, FileFingerprint, Model, ModelMeta};
+use crate::nn::Precision;
 use crate::train::{self, TrainObserver, TrainParams, TrainSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Everything a training job needs; every field has a documented default, and the JSON form (field
 /// names as here) is what the C API and the Python package accept.
@@ -114,12 +120,15 @@ pub trait JobObserver: TrainObserver {
 
 impl JobObserver for train::Silent {}
 
-/// Load the job's data: the given records, the files, or the built-in corpus; then de-duplicate.
-fn load(config: &TrainConfig, records: Option<Vec<Record>>) -> Result<(data::Loaded, Vec<FileFingerprint>)> {
+/// Load the job's data: the given rows, the files, or the built-in corpus; then de-duplicate. Rows
+/// rejected while the given rows were read come first in the rejects, then the label conflicts.
+fn load(config: &TrainConfig, rows: Option<data::Loaded>) -> Result<(data::Loaded, Vec<FileFingerprint>)> {
     let opts = LoadOptions { skip_invalid: config.skip_invalid };
-    match records {
-        Some(rows) => {
-            let (records, rejects, dedupe) = data::dedupe(rows);
+    match rows {
+        Some(given) => {
+            let (records, conflicts, dedupe) = data::dedupe(given.records);
+            let mut rejects = given.rejects;
+            rejects.extend(conflicts);
             Ok((data::Loaded { records, rejects, dedupe }, Vec::new()))
         }
         None if config.data.is_empty() => {
@@ -135,7 +144,7 @@ fn load(config: &TrainConfig, records: Option<Vec<Record>>) -> Result<(data::Loa
                     let bytes = std::fs::read(p).map_err(|e| Error::io("reading", p, e))?;
                     let name = p.display().to_string();
                     let rows = loaded.records.iter().filter(|r| r.origin.file == name).count();
-                    Ok(FileFingerprint { name, sha256: crate::model::hex(&Sha256::digest(&bytes)), rows })
+                    Ok(FileFingerprint { name, sha256: sha256_hex(&bytes), rows })
                 })
                 .collect::<Result<Vec<_>>>()?;
             Ok((loaded, files))
@@ -177,17 +186,18 @@ fn dataset_sha256(rows: &[Record]) -> String {
         h.update(r.text.as_bytes());
         h.update(b"\n");
     }
-    crate::model::hex(&h.finalize())
+    hex(&h.finalize())
 }
 
-/// Run a training job. `records`, when given, is used instead of `config.data` (e.g. a DataFrame from
-/// Python).
+/// Run a training job. `rows`, when given, are used instead of `config.data` (e.g. a DataFrame from
+/// Python): its records are de-duplicated like files, and its rejects (rows that were invalid when it
+/// was read) go to `config.rejects` together with the label conflicts.
 pub fn train(
     config: &TrainConfig,
-    records: Option<Vec<Record>>,
+    rows: Option<data::Loaded>,
     observer: &mut dyn TrainObserver,
 ) -> Result<TrainOutcome> {
-    train_observed(config, records, &mut PhaseBlind(observer))
+    train_observed(config, rows, &mut PhaseBlind(observer))
 }
 
 /// Adapts a plain [`TrainObserver`] to a [`JobObserver`] that ignores phases.
@@ -204,10 +214,10 @@ impl TrainObserver for PhaseBlind<'_> {
 
 impl JobObserver for PhaseBlind<'_> {}
 
-/// [`train`] with phase reporting (used by the CLI's progress display).
+/// [`train()`] with phase reporting (used by the CLI's progress display).
 pub fn train_observed(
     config: &TrainConfig,
-    records: Option<Vec<Record>>,
+    rows: Option<data::Loaded>,
     observer: &mut dyn JobObserver,
 ) -> Result<TrainOutcome> {
     config.check()?;
@@ -219,20 +229,9 @@ pub fn train_observed(
     };
 
     observer.on_phase("loading", 0);
-    let (loaded, files) = load(config, records)?;
+    let (loaded, files) = load(config, rows)?;
     let rejected = loaded.rejects.len();
-    if rejected > 0 {
-        match &config.rejects {
-            Some(path) => data::write_rejects(path, &loaded.rejects)?,
-            None => {
-                return Err(Error::param(
-                    "rejects",
-                    "none",
-                    format!("{rejected} row(s) were rejected; give a rejects file so that none is lost silently"),
-                ))
-            }
-        }
-    }
+    data::keep_rejects(&loaded.rejects, config.rejects.as_deref())?;
     let balance = BalanceReport::compute(&loaded.records);
     let dedupe = loaded.dedupe.clone();
     let class_weights = match config.class_weights {
@@ -307,32 +306,4 @@ pub fn train_observed(
     meta.eval = Some(report.clone());
     let model = model.with_meta(meta)?;
     Ok(TrainOutcome { model, balance, dedupe, rejected, calibration, report })
-}
-
-/// Score every row of `rows` with `model` (batched).
-pub fn score_records(model: &Model, rows: &[Record]) -> Result<Vec<f32>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(4096) {
-        let texts: Vec<&str> = chunk.iter().map(|r| r.text.as_str()).collect();
-        out.extend(model.score_texts(&texts)?);
-    }
-    Ok(out)
-}
-
-/// Load files for evaluation (merged and de-duplicated like training data).
-pub fn load_eval_data(paths: &[PathBuf], skip_invalid: bool, rejects: Option<&Path>) -> Result<data::Loaded> {
-    let loaded = data::load_files(paths, &LoadOptions { skip_invalid })?;
-    if !loaded.rejects.is_empty() {
-        match rejects {
-            Some(p) => data::write_rejects(p, &loaded.rejects)?,
-            None => {
-                return Err(Error::param(
-                    "rejects",
-                    "none",
-                    format!("{} row(s) were rejected; give a rejects file", loaded.rejects.len()),
-                ))
-            }
-        }
-    }
-    Ok(loaded)
 }

@@ -1,0 +1,223 @@
+//! What `l2 bench` reports: one result per engine, stage and precision, l2core / ONNX Runtime ratios,
+//! and the tables.
+
+use super::measure::Throughput;
+use crate::eval::Latency;
+use crate::infer::Kernel;
+use crate::nn::Precision;
+use serde::Serialize;
+
+/// What a result measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Text to embedding.
+    Embed,
+    /// Embedding to score.
+    Mlp,
+    /// Text to decision.
+    EndToEnd,
+}
+
+impl Stage {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Stage::Embed => "embed",
+            Stage::Mlp => "mlp",
+            Stage::EndToEnd => "end-to-end",
+        }
+    }
+}
+
+/// One engine + stage + precision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageResult {
+    /// What was measured.
+    pub stage: Stage,
+    /// `l2core` or `onnxruntime`.
+    pub engine: String,
+    /// Weight precision (none for the embedder alone).
+    pub precision: Option<Precision>,
+    /// The l2core kernel, or the ONNX graph's kind.
+    pub path: String,
+    /// Batch-1 latency.
+    pub latency: Latency,
+    /// Throughput per batch size and thread count.
+    pub throughput: Vec<Throughput>,
+}
+
+/// l2core against ONNX Runtime at one setting (ratio > 1: l2core is faster).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Ratio {
+    /// Precision of both.
+    pub precision: Precision,
+    /// Batch size (1 = the latency p50, compared as calls per second).
+    pub batch: usize,
+    /// Threads.
+    pub threads: usize,
+    /// l2core rows per second.
+    pub l2core_per_s: f64,
+    /// ONNX Runtime rows per second.
+    pub ort_per_s: f64,
+    /// l2core / ONNX Runtime, wall-time rates.
+    pub ratio: f64,
+    /// l2core / ONNX Runtime, CPU-time rates (the p50 ratio again at batch 1).
+    pub ratio_cpu: f64,
+}
+
+/// The whole benchmark; `Display` prints the tables, `Serialize` the JSON (`l2 bench --json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchReport {
+    /// l2core version.
+    pub l2core_version: String,
+    /// CPU model name (from /proc/cpuinfo where available).
+    pub cpu: String,
+    /// Kernel in use ([`Kernel::selected`]).
+    pub kernel: Kernel,
+    /// Kernels this CPU supports.
+    pub available_kernels: Vec<Kernel>,
+    /// Network input width.
+    pub input_dims: usize,
+    /// Hidden widths.
+    pub hidden: Vec<usize>,
+    /// Multiply-accumulates per sample.
+    pub macs_per_sample: usize,
+    /// Prompt length in characters.
+    pub prompt_chars: usize,
+    /// Minimum seconds per throughput figure.
+    pub min_seconds: f64,
+    /// Every measurement.
+    pub results: Vec<StageResult>,
+    /// l2core / ONNX Runtime, per precision, batch and thread count (empty without ORT).
+    pub ratios: Vec<Ratio>,
+    /// Why ONNX Runtime was not compared, when it was not.
+    pub ort_note: Option<String>,
+}
+
+/// l2core against ONNX Runtime for every ONNX Runtime result that has an l2core counterpart.
+pub(crate) fn compute_ratios(ours: &[StageResult], theirs: &[StageResult]) -> Vec<Ratio> {
+    let mut out = Vec::new();
+    for t in theirs {
+        let Some(p) = t.precision else { continue };
+        let Some(o) = ours.iter().find(|o| o.stage == t.stage && o.precision == Some(p) && o.engine == "l2core") else {
+            continue;
+        };
+        let per_s = |l: &Latency| 1e6 / l.p50_us;
+        out.push(Ratio {
+            precision: p,
+            batch: 1,
+            threads: 1,
+            l2core_per_s: per_s(&o.latency),
+            ort_per_s: per_s(&t.latency),
+            ratio: t.latency.p50_us / o.latency.p50_us,
+            ratio_cpu: t.latency.p50_us / o.latency.p50_us,
+        });
+        for tt in &t.throughput {
+            if let Some(ot) = o.throughput.iter().find(|x| x.batch == tt.batch && x.threads == tt.threads) {
+                out.push(Ratio {
+                    precision: p,
+                    batch: tt.batch,
+                    threads: tt.threads,
+                    l2core_per_s: ot.samples_per_s,
+                    ort_per_s: tt.samples_per_s,
+                    ratio: ot.samples_per_s / tt.samples_per_s,
+                    ratio_cpu: ot.samples_per_cpu_s / tt.samples_per_cpu_s,
+                });
+            }
+        }
+    }
+    out
+}
+
+impl std::fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "l2 bench (l2core {}) on {}", self.l2core_version, self.cpu)?;
+        writeln!(
+            f,
+            "kernel {} (available: {}); network {} -> {:?} -> 1, {} MACs/sample; prompts {} chars; >= {} s per figure",
+            self.kernel,
+            self.available_kernels.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
+            self.input_dims,
+            self.hidden,
+            self.macs_per_sample,
+            self.prompt_chars,
+            self.min_seconds
+        )?;
+        writeln!(f)?;
+        let mut cols: Vec<(usize, usize)> = Vec::new();
+        for r in &self.results {
+            for t in &r.throughput {
+                if !cols.contains(&(t.batch, t.threads)) {
+                    cols.push((t.batch, t.threads));
+                }
+            }
+        }
+        for (title, cpu) in
+            [("rows per second of wall time", false), ("rows per second of CPU time (per thread-second)", true)]
+        {
+            writeln!(f, "{title}:")?;
+            write!(
+                f,
+                "{:<11} {:<12} {:<5} {:<18} {:>8} {:>8} {:>8}",
+                "stage", "engine", "prec", "path", "p50 us", "p95 us", "p99 us"
+            )?;
+            for (b, t) in &cols {
+                write!(f, " {:>12}", format!("b{b} t{t}"))?;
+            }
+            writeln!(f)?;
+            for r in &self.results {
+                write!(
+                    f,
+                    "{:<11} {:<12} {:<5} {:<18} {:>8.2} {:>8.2} {:>8.2}",
+                    r.stage.as_str(),
+                    r.engine,
+                    r.precision.map_or("-", Precision::as_str),
+                    r.path,
+                    r.latency.p50_us,
+                    r.latency.p95_us,
+                    r.latency.p99_us
+                )?;
+                for c in &cols {
+                    match r.throughput.iter().find(|t| (t.batch, t.threads) == *c) {
+                        Some(t) => {
+                            write!(f, " {:>12}", human(if cpu { t.samples_per_cpu_s } else { t.samples_per_s }))?
+                        }
+                        None => write!(f, " {:>12}", "-")?,
+                    }
+                }
+                writeln!(f)?;
+            }
+            writeln!(f)?;
+        }
+        if !self.ratios.is_empty() {
+            writeln!(f, "l2core / ONNX Runtime (MLP; batch 1 = ratio of p50 latencies; wall and CPU-time rates):")?;
+            for r in &self.ratios {
+                writeln!(
+                    f,
+                    "  {:<5} batch {:>5} threads {:>2}: {:>6.2}x wall ({} vs {} rows/s), {:>6.2}x cpu",
+                    r.precision.as_str(),
+                    r.batch,
+                    r.threads,
+                    r.ratio,
+                    human(r.l2core_per_s),
+                    human(r.ort_per_s),
+                    r.ratio_cpu
+                )?;
+            }
+        }
+        if let Some(n) = &self.ort_note {
+            writeln!(f, "ONNX Runtime not compared: {n}")?;
+        }
+        Ok(())
+    }
+}
+
+fn human(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2}M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
