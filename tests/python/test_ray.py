@@ -79,7 +79,9 @@ def test_fp_report_at_a_threshold_names_rows_by_position(dataset, corpus_frame, 
 
 
 def test_fp_report_over_known_benign_traffic(dataset, scale_model, cli_fp_report):
-    benign = dataset.filter(expr="label == 0").drop_columns(["label"])
+    from ray.data.expressions import col
+
+    benign = dataset.filter(expr=col("label") == 0).drop_columns(["label"])
     report = l2ray.fp_report(benign, scale_model, label_column=None, id_column="origin")
     assert report == json.loads(cli_fp_report())
 
