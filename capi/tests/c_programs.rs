@@ -298,8 +298,11 @@ fn c_program_under_valgrind() {
     let dir = tempfile::tempdir().expect("tempdir");
     let exe = dir.path().join("prog");
     compile(&cc(), "c11", &["tests/c/test_api.c"], &exe, Link::Shared, &[]);
-    for fx in [Fixture(Kind::Mlp, Precision::F32), Fixture(Kind::Mlp, Precision::Int8), Fixture(Kind::WideDeep, Precision::Int8)]
-    {
+    for fx in [
+        Fixture(Kind::Mlp, Precision::F32),
+        Fixture(Kind::Mlp, Precision::Int8),
+        Fixture(Kind::WideDeep, Precision::Int8),
+    ] {
         let fixture = dir.path().join(fx.to_string());
         std::fs::create_dir(&fixture).expect("mkdir");
         write_fixture(&fixture, fx);

@@ -110,7 +110,8 @@ pub fn train_config_defaults(preset: Option<&str>) -> PyResult<String> {
 }
 
 fn config_from_json(json: &str) -> PyResult<TrainConfig> {
-    serde_json::from_str::<TrainConfig>(json).map_err(|e| Error::param("settings", json, e.to_string())).py_err()
+    // `from_json`: a "preset" key starts from that preset, as `l2 train --config` reads it.
+    TrainConfig::from_json(json).map_err(|e| Error::param("settings", json, e.to_string())).py_err()
 }
 
 /// Run the training job described by `config_json` (the TrainConfig JSON form) on the files it names,

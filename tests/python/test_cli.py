@@ -77,3 +77,19 @@ def test_cli_eval_report_equals_evaluate(trained, tmp_path):
     proc = subprocess.run([_l2(), "eval", str(path), str(data), "--json"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == l2core.evaluate(trained, data).to_dict()
+
+
+def test_cli_predict_on_the_default_model_kind_equals_the_bindings(tmp_path, texts):
+    """The default (wide-and-deep) model: same scores, windows and views from the CLI and Python."""
+    model = l2core.train(epochs=2, seed=4)
+    assert model.kind == "wide_deep"
+    path = tmp_path / "wide_deep.l2"
+    model.save(path)
+    texts = [t for t in texts if t and "\n" not in t] + ["please summarise the attached report. " * 80]
+    proc = subprocess.run([_l2(), "predict", str(path), *texts], capture_output=True, text=True, check=True)
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    np.testing.assert_array_equal(np.array([l["score"] for l in lines], dtype=np.float32), model.score(texts))
+    details = model.score_details(texts)
+    assert [l.get("windows", 0) for l in lines] == [d["windows"] for d in details]
+    assert [l.get("view", "whole") for l in lines] == [d["view"] for d in details]
+    assert details[-1]["windows"] > 1

@@ -164,7 +164,7 @@ def test_retrain_runs_the_loop_and_returns_its_summary(tmp_path):
     cli("split", str(tmp_path / "corpus.csv"), "-o", str(tmp_path / "split"), "--fractions", "0.8,0,0.2")
     cli("corpus", "-o", str(tmp_path / "traffic.csv"), "--seed", "100")
     weak = tmp_path / "weak.l2"
-    cli("train", str(tmp_path / "split" / "train.csv"), "-o", str(weak), "--epochs", "1", "--hidden", "8", "-q")
+    cli("train", str(tmp_path / "split" / "train.csv"), "-o", str(weak), "--preset", "seed", "--epochs", "1", "--hidden", "8", "-q")
     cli("eval", str(weak), str(tmp_path / "traffic.csv"), "--fp-report", str(tmp_path / "fp.json"))
     out = tmp_path / "loop"
     config = {
