@@ -12,6 +12,7 @@ pub mod onnx_runtime;
 pub mod rng;
 // leaf
 pub mod nn;
+pub mod text;
 // features
 pub mod data;
 pub mod embed;

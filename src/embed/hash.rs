@@ -88,16 +88,7 @@ impl HashSpec {
     }
 }
 
-const MAX_NGRAM: usize = 8;
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-const CHAR_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
-const WORD_SEED: u64 = 0xc2b2_ae3d_27d4_eb4f;
-
-#[inline(always)]
-fn fnv_step(h: u64, c: char) -> u64 {
-    (h ^ u64::from(c as u32)).wrapping_mul(FNV_PRIME)
-}
+use super::ngrams::{bucket, for_each_gram, Gram, MAX_NGRAM};
 
 /// `ln(1 + k)` for small whole `k`: bucket values are sums of whole weights in the default spec, and
 /// the table holds exactly what `ln_1p` returns, so results do not change.
@@ -113,13 +104,6 @@ fn sublinear(v: f32, table: &[f32; 64]) -> f32 {
     let k = a as u8;
     let l = if a < 64.0 && f32::from(k) == a { table[usize::from(k)] } else { a.ln_1p() };
     l.copysign(v)
-}
-
-#[inline(always)]
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// The built-in hashing embedder (see the module docs for the exact algorithm).
@@ -138,59 +122,14 @@ impl HashEmbedder {
     /// Embed one text into `out` (length `dims`), reusing `chars` as scratch.
     fn embed_one(&self, text: &str, chars: &mut Vec<char>, out: &mut [f32]) {
         out.fill(0.0);
-        normalize_into(text, self.spec.lowercase, chars);
-        let dims = self.spec.dims as u128;
-        let mut emit = |m: u64, w: f32| {
-            let bucket = ((u128::from(m) * dims) >> 64) as usize;
-            out[bucket] += if m & 1 == 0 { w } else { -w };
-        };
-
-        let (cmin, cmax) = self.spec.char_ngrams;
+        pad_chars(text, self.spec.lowercase, chars);
+        let dims = self.spec.dims;
+        let (cw, ww) = (self.spec.char_weight, self.spec.word_weight);
         // `chars` is " " + normalized text + " " (the padding char n-grams need); words ignore the spaces.
-        if cmax > 0 && chars.len() > 2 {
-            let w = self.spec.char_weight;
-            let cmin = cmin.max(1);
-            for start in 0..chars.len() {
-                let gram = &chars[start..(start + cmax).min(chars.len())];
-                let mut h = FNV_OFFSET ^ CHAR_SEED;
-                for (i, &c) in gram.iter().enumerate() {
-                    h = fnv_step(h, c);
-                    if i + 1 >= cmin {
-                        emit(mix(h ^ (i + 1) as u64), w);
-                    }
-                }
-            }
-        }
-
-        let (wmin, wmax) = self.spec.word_ngrams;
-        if wmax > 0 {
-            let w = self.spec.word_weight;
-            // Ring of the last `wmax` word hashes.
-            let mut ring = [0u64; MAX_NGRAM];
-            let mut words = 0usize;
-            let mut h = FNV_OFFSET ^ WORD_SEED;
-            let mut in_word = false;
-            for &c in chars.iter() {
-                if c.is_alphanumeric() || c == '_' {
-                    h = fnv_step(h, c);
-                    in_word = true;
-                } else if in_word {
-                    ring[words % MAX_NGRAM] = h;
-                    words += 1;
-                    // n-grams ending at this word: combine the last n word hashes in order.
-                    let mut g = WORD_SEED;
-                    for n in 1..=wmax.min(words) {
-                        let wh = ring[(words - n) % MAX_NGRAM];
-                        g = mix(g ^ wh).wrapping_add(n as u64);
-                        if n >= wmin.max(1) {
-                            emit(mix(g ^ (n as u64) << 56), w);
-                        }
-                    }
-                    h = FNV_OFFSET ^ WORD_SEED;
-                    in_word = false;
-                }
-            }
-        }
+        for_each_gram(chars, self.spec.char_ngrams, self.spec.word_ngrams, |m, kind| {
+            let w = if kind == Gram::Char { cw } else { ww };
+            out[bucket(m, dims)] += if m & 1 == 0 { w } else { -w };
+        });
 
         let table = ln1p_table();
         let mut norm2 = 0.0f32;
@@ -208,7 +147,7 @@ impl HashEmbedder {
 }
 
 /// Normalize into `chars` as `" " + text + " "` (see the module docs); an empty text gives `"  "`.
-fn normalize_into(text: &str, lowercase: bool, chars: &mut Vec<char>) {
+pub(super) fn pad_chars(text: &str, lowercase: bool, chars: &mut Vec<char>) {
     chars.clear();
     chars.push(' ');
     let mut pending_space = false;

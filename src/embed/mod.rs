@@ -4,13 +4,16 @@
 
 pub mod cache;
 mod hash;
+pub mod ngrams;
 mod onnx;
+pub mod sparse;
 
 pub use cache::{embed_with_progress, CachedEmbedder, EmbeddingCache};
 pub use hash::{HashEmbedder, HashSpec};
 #[cfg(feature = "onnx")]
 pub use onnx::OnnxEmbedder;
 pub use onnx::{OnnxOptions, OnnxSpec, Pooling};
+pub use sparse::{NgramSpec, SparseFeaturizer, SparseRows};
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};

@@ -108,6 +108,13 @@ pub(crate) fn roc_auc(scores: &[f32], labels: &[u8]) -> Option<f64> {
     Some(wins / (pos as f64 * neg as f64))
 }
 
+/// ROC AUC of checked inputs (see [`roc_auc`]): an error for mismatched lengths, non-finite scores or
+/// labels other than 0/1; `None` when a class is absent.
+pub fn auc(scores: &[f32], labels: &[u8]) -> Result<Option<f64>> {
+    check_scores_labels(scores, labels)?;
+    Ok(roc_auc(scores, labels))
+}
+
 /// Average precision: `AP = Σ_k (R_k − R_{k−1}) · P_k` over the distinct score thresholds from the highest
 /// down, where `P_k`, `R_k` are precision and recall of `scores >= s_k` (tied rows enter together), with
 /// `R_0 = 0`. This is the step-wise area under the PR curve without interpolation (scikit-learn's

@@ -25,7 +25,7 @@ pub use confusion::{ratio, Confusion, Rates};
 pub use curves::{pr_curve, roc_curve, score_histogram, thin, Histogram, PrPoint, RocPoint};
 pub use fp_report::{fp_report, severity_for_score, CategoryCount, FpDetail, FpReport, Threat, LAYER, UNCATEGORIZED};
 pub use latency::Latency;
-pub use metrics::{wilson, Z95};
+pub use metrics::{auc, wilson, Z95};
 pub use parity::{Parity, Tolerance};
 pub use report::{
     evaluate, evaluate_with, Criterion, GroupRate, HardNegativeMiss, HardNegatives, Report, Status, Targets,

@@ -11,6 +11,7 @@
 
 pub mod kernels;
 pub mod quantize;
+pub mod sparse;
 
 use crate::error::{Error, Result};
 use crate::nn::{sigmoid, Layer, LayerWeights, Precision};
@@ -130,6 +131,16 @@ impl Scorer {
     /// Score `n` row-major embeddings `x` (`n x input_dims`) into `out` (`n`): sigmoid probabilities.
     /// Non-finite inputs are an error.
     pub fn score_into(&self, x: &[f32], out: &mut [f32]) -> Result<()> {
+        self.run_into(x, out, true)
+    }
+
+    /// [`Scorer::score_into`] without the final sigmoid: the logits (for networks whose last layer is
+    /// one part of a larger sum, as the wide-and-deep tail is).
+    pub fn logits_into(&self, x: &[f32], out: &mut [f32]) -> Result<()> {
+        self.run_into(x, out, false)
+    }
+
+    fn run_into(&self, x: &[f32], out: &mut [f32], sigmoid_out: bool) -> Result<()> {
         let d = self.input_dims;
         if d == 0 || !x.len().is_multiple_of(d) {
             return Err(Error::shape("embeddings", format!("n x {d}"), format!("{} floats", x.len())));
@@ -152,7 +163,7 @@ impl Scorer {
             s.q.ensure(CHUNK * self.q_stride);
             s.sx.ensure(CHUNK);
             for (xc, oc) in x.chunks(CHUNK * d).zip(out.chunks_mut(CHUNK)) {
-                self.forward(xc, oc, s);
+                self.forward(xc, oc, s, sigmoid_out);
             }
         };
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
@@ -195,7 +206,7 @@ impl Scorer {
     }
 
     /// One chunk (`out.len() <= CHUNK` rows) through every layer.
-    fn forward(&self, x: &[f32], out: &mut [f32], s: &mut Scratch) {
+    fn forward(&self, x: &[f32], out: &mut [f32], s: &mut Scratch, sigmoid_out: bool) {
         let m = out.len();
         let ys = self.y_stride;
         let (mut cur, mut next) = (s.a.as_mut_slice(), s.b.as_mut_slice());
@@ -230,7 +241,7 @@ impl Scorer {
             }
         }
         for (r, o) in out.iter_mut().enumerate() {
-            *o = sigmoid(cur[r * ys]);
+            *o = if sigmoid_out { sigmoid(cur[r * ys]) } else { cur[r * ys] };
         }
     }
 }

@@ -76,39 +76,68 @@ pub struct Layer {
     pub bias: Vec<f32>,
 }
 
-impl Layer {
-    /// The precision of this layer's weights.
+impl LayerWeights {
+    /// The precision of these weights.
     pub fn precision(&self) -> Precision {
-        match self.weights {
+        match self {
             LayerWeights::F32(_) => Precision::F32,
             LayerWeights::F16(_) => Precision::F16,
             LayerWeights::Int8 { .. } => Precision::Int8,
         }
     }
 
-    /// Check internal consistency (lengths, finite values); `what` names the layer in errors.
-    pub fn check(&self, what: &str) -> Result<()> {
-        let n = self.inputs * self.outputs;
-        let (len, finite) = match &self.weights {
+    /// Check a `rows x cols` matrix: length, finite values, one non-negative scale per row (int8);
+    /// `what` names it in errors.
+    pub fn check(&self, rows: usize, cols: usize, what: &str) -> Result<()> {
+        if rows == 0 || cols == 0 {
+            return Err(Error::shape(what, "non-empty matrix", format!("{rows} x {cols}")));
+        }
+        let (len, finite) = match self {
             LayerWeights::F32(w) => (w.len(), w.iter().all(|v| v.is_finite())),
             LayerWeights::F16(w) => (w.len(), w.iter().all(|v| v.is_finite())),
             LayerWeights::Int8 { q, scale } => {
-                if scale.len() != self.outputs {
-                    return Err(Error::shape(format!("{what}.scale"), self.outputs, scale.len()));
+                if scale.len() != rows {
+                    return Err(Error::shape(format!("{what}.scale"), rows, scale.len()));
                 }
                 (q.len(), scale.iter().all(|s| s.is_finite() && *s >= 0.0))
             }
         };
-        if self.inputs == 0 || self.outputs == 0 {
-            return Err(Error::shape(what, "non-empty layer", format!("{} x {}", self.outputs, self.inputs)));
+        if Some(len) != rows.checked_mul(cols) {
+            return Err(Error::shape(format!("{what}.weight"), format!("{rows} x {cols}"), len));
         }
-        if len != n {
-            return Err(Error::shape(format!("{what}.weight"), format!("{} x {}", self.outputs, self.inputs), len));
+        if !finite {
+            return Err(Error::InvalidData(format!("{what} holds non-finite values")));
         }
+        Ok(())
+    }
+
+    /// The f32 values of a matrix with `cols` columns (dequantized: `q * scale[row]` for int8).
+    pub fn to_f32(&self, cols: usize) -> Vec<f32> {
+        match self {
+            LayerWeights::F32(w) => w.clone(),
+            LayerWeights::F16(w) => w.iter().map(|v| v.to_f32()).collect(),
+            LayerWeights::Int8 { q, scale } => q
+                .chunks_exact(cols.max(1))
+                .zip(scale)
+                .flat_map(|(row, &s)| row.iter().map(move |&v| f32::from(v) * s))
+                .collect(),
+        }
+    }
+}
+
+impl Layer {
+    /// The precision of this layer's weights.
+    pub fn precision(&self) -> Precision {
+        self.weights.precision()
+    }
+
+    /// Check internal consistency (lengths, finite values); `what` names the layer in errors.
+    pub fn check(&self, what: &str) -> Result<()> {
+        self.weights.check(self.outputs, self.inputs, what)?;
         if self.bias.len() != self.outputs {
             return Err(Error::shape(format!("{what}.bias"), self.outputs, self.bias.len()));
         }
-        if !finite || !self.bias.iter().all(|v| v.is_finite()) {
+        if !self.bias.iter().all(|v| v.is_finite()) {
             return Err(Error::InvalidData(format!("{what} holds non-finite values")));
         }
         Ok(())

@@ -1,10 +1,13 @@
-//! The network itself, independent of how it is trained, run or stored: stored layers at f32, f16 or
+//! The networks themselves, independent of how they are trained, run or stored: stored layers at f32, f16 or
 //! int8 ([`Layer`], [`LayerWeights`], [`Precision`]), the f32 MLP training produces ([`Mlp`], [`Dense`])
-//! and its output function ([`sigmoid`]). It imports nothing of the crate but the error type and the
+//! its output function ([`sigmoid`]), and the wide-and-deep network over sparse features
+//! ([`WideDeep`], [`StoredWideDeep`]). It imports nothing of the crate but the error type and the
 //! seeded RNG: `infer` and `train` are built on it, `model` stores it.
 
 mod layer;
 mod mlp;
+pub mod wide_deep;
 
 pub use layer::{Layer, LayerWeights, Precision};
 pub use mlp::{sigmoid, Dense, Mlp};
+pub use wide_deep::{StoredWideDeep, WideDeep};

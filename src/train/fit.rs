@@ -173,6 +173,8 @@ pub fn fit_mlp_with(
             val_fpr: m.fpr,
             val_tpr: m.tpr,
             seconds: t0.elapsed().as_secs_f64(),
+            val_auc: None,
+            val_recall_at_fpr: None,
         };
         if !m.loss.is_finite() || net.params.iter().any(|p| !p.is_finite()) {
             return Err(Error::Training(format!(

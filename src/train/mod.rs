@@ -27,6 +27,7 @@ pub mod logistic;
 pub mod loss;
 mod net;
 mod params;
+pub mod sparse;
 
 pub use fit::{check_set, evaluate_mlp, fit_mlp_with, SetMetrics};
 pub use gemm::Kernel;
@@ -62,7 +63,30 @@ pub struct TrainParams {
     pub patience: usize,
     /// Seed for initialisation, shuffling and dropout (default 42).
     pub seed: u64,
+    /// Width of the embedding bag over sparse n-gram features (wide-and-deep networks only; default 64).
+    pub embed: usize,
+    /// Give a wide-and-deep network its linear ("wide") term over the sparse features (default true).
+    pub wide: bool,
+    /// The validation figure that picks the epoch to keep and drives early stopping (default
+    /// `val_loss`).
+    pub select: Select,
 }
+
+/// What early stopping watches on the validation set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Select {
+    /// The lowest weighted BCE.
+    #[default]
+    ValLoss,
+    /// The highest ROC AUC.
+    Auc,
+    /// The highest recall at the calibration FPR target ([`SELECT_FPR`]), ties broken by AUC.
+    RecallAtFpr,
+}
+
+/// The FPR at which [`Select::RecallAtFpr`] reads recall.
+pub const SELECT_FPR: f64 = 0.01;
 
 impl Default for TrainParams {
     fn default() -> Self {
@@ -78,6 +102,9 @@ impl Default for TrainParams {
             epochs: 12,
             patience: 3,
             seed: 42,
+            embed: 64,
+            wide: true,
+            select: Select::ValLoss,
         }
     }
 }
@@ -132,6 +159,12 @@ pub struct EpochStats {
     pub val_tpr: Option<f64>,
     /// Wall-clock seconds for the epoch.
     pub seconds: f64,
+    /// Validation ROC AUC (wide-and-deep training; absent for the MLP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_auc: Option<f64>,
+    /// Validation recall at [`SELECT_FPR`] (wide-and-deep training; absent for the MLP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_recall_at_fpr: Option<f64>,
 }
 
 /// The per-epoch history kept in the model's metadata.

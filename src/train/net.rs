@@ -209,10 +209,42 @@ impl Workspace {
         total
     }
 
+    /// Load `rows` rows of inputs (row-major, `widths[0]` wide), labels and weights.
+    pub(crate) fn load_rows(&mut self, x: &[f32], y: &[f32], w: &[f32], rows: usize) {
+        assert!(rows <= self.cap, "batch larger than the workspace");
+        let d = x.len() / rows.max(1);
+        self.x[..rows * d].copy_from_slice(&x[..rows * d]);
+        self.y[..rows].copy_from_slice(&y[..rows]);
+        self.w[..rows].copy_from_slice(&w[..rows]);
+    }
+
+    /// Add `extra[r]` to row `r`'s logit of the last forward pass (a term computed outside the net).
+    pub(crate) fn add_to_logits(&mut self, extra: &[f32]) {
+        let last = self.acts.len() - 1;
+        self.acts[last].iter_mut().zip(extra).for_each(|(z, e)| *z += e);
+    }
+
+    /// The gradient of the batch loss with respect to each row's logit: valid between
+    /// [`Workspace::loss_and_seed`] and the backward pass.
+    pub(crate) fn logit_grads(&self, rows: usize) -> &[f32] {
+        &self.dz[..rows]
+    }
+
     /// Backward pass after [`Workspace::loss_and_seed`]; fills [`Workspace::grads`]. `dropout_p` must
     /// be the drop probability the forward pass used (0 when it had none).
     pub(crate) fn backward(&mut self, net: &Net, rows: usize, kernel: Kernel, dropout_p: f32) {
+        self.backward_into(net, rows, kernel, dropout_p, None);
+    }
+
+    /// [`Workspace::backward`] that also writes the gradient with respect to the inputs into `dx`
+    /// (`rows x widths[0]`), for a layer in front of the net.
+    pub(crate) fn backward_with_input(&mut self, net: &Net, rows: usize, kernel: Kernel, dropout_p: f32, dx: &mut [f32]) {
+        self.backward_into(net, rows, kernel, dropout_p, Some(dx));
+    }
+
+    fn backward_into(&mut self, net: &Net, rows: usize, kernel: Kernel, dropout_p: f32, dx: Option<&mut [f32]>) {
         let scale = 1.0 / (1.0 - dropout_p);
+        let mut dx = dx;
         for l in (0..net.layers()).rev() {
             let (inp, out) = (net.widths[l], net.widths[l + 1]);
             let a: &[f32] = if l == 0 { &self.x[..rows * inp] } else { &self.acts[l - 1][..rows * inp] };
@@ -223,7 +255,7 @@ impl Workspace {
             // dW^T[in][out] = A^T dZ: A read column-wise through strides, no copy.
             gemm(kernel, (inp, out, rows), a, (1, inp), dz, out, gw, out, false);
             col_sums_isa(kernel, dz, gb);
-            if l == 0 {
+            if l == 0 && dx.is_none() {
                 break;
             }
             // dA^T[in][rows] = W^T[in][out] dZ^T[out][rows]; dZ^T is small (rows x out) to transpose.
@@ -231,6 +263,12 @@ impl Workspace {
             transpose_isa(kernel, dz, dzt, rows, out);
             let dat = &mut self.dat[..rows * inp];
             gemm(kernel, (inp, rows, out), net.wt(l), (out, 1), dzt, rows, dat, rows, false);
+            if l == 0 {
+                if let Some(dx) = dx.take() {
+                    transpose_isa(kernel, dat, &mut dx[..rows * inp], inp, rows);
+                }
+                break;
+            }
             let act = &self.acts[l - 1][..rows * inp];
             let dz = &mut self.dz[..rows * inp];
             transpose_isa(kernel, dat, dz, inp, rows);

@@ -1,0 +1,348 @@
+//! The sparse n-gram featuriser: hashed character and word n-grams in a large space, a vocabulary of
+//! the buckets seen in enough training texts, sublinear term frequency, IDF fitted on the training
+//! split, L2 normalisation; sparse end to end (a 200-character prompt has a few hundred non-zeros).
+//!
+//! Algorithm (version 1), for a canonical text (see [`crate::text`]):
+//! 1. Its n-grams are hashed as the dense embedder's ([`super::ngrams`]) into `buckets` buckets.
+//! 2. Buckets outside the vocabulary are dropped; the others count their occurrences `tf`.
+//! 3. Each kept feature's value is `(1 + ln tf) * idf` (`tf * idf` without `sublinear_tf`), with
+//!    scikit-learn's smooth IDF `idf = ln((1 + n) / (1 + df)) + 1` over the `n` training texts, `df` the
+//!    texts a bucket occurs in.
+//! 4. The row is L2-normalised (a text with no known n-gram is the empty row).
+//!
+//! Fitting keeps the buckets with `df >= min_df`; their sorted bucket numbers and IDF are stored in
+//! the model file next to this spec. Rows list their features by vocabulary index, ascending.
+
+use super::hash::pad_chars;
+use super::ngrams::{bucket, for_each_gram, MAX_NGRAM};
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// Settings of the sparse n-gram featuriser (stored in the model file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NgramSpec {
+    /// Algorithm version; only 1 exists.
+    pub version: u32,
+    /// Hash space (default 2^19 = 524288).
+    pub buckets: usize,
+    /// Inclusive range of character n-gram lengths (default 3..=5).
+    pub char_ngrams: (usize, usize),
+    /// Inclusive range of word n-gram lengths (default 1..=2).
+    pub word_ngrams: (usize, usize),
+    /// `1 + ln tf` instead of `tf` (default true).
+    pub sublinear_tf: bool,
+    /// Fewest training texts a bucket must occur in to be a feature (default 2).
+    pub min_df: usize,
+}
+
+impl Default for NgramSpec {
+    fn default() -> Self {
+        NgramSpec { version: 1, buckets: 1 << 19, char_ngrams: (3, 5), word_ngrams: (1, 2), sublinear_tf: true, min_df: 2 }
+    }
+}
+
+/// Largest hash space (the featuriser keeps a `u32` map of this many entries).
+pub const MAX_BUCKETS: usize = 1 << 24;
+
+impl NgramSpec {
+    /// An error naming the first setting out of range.
+    pub fn check(&self) -> Result<()> {
+        if self.version != 1 {
+            return Err(Error::param("ngrams.version", self.version, "only version 1 exists"));
+        }
+        if !(1024..=MAX_BUCKETS).contains(&self.buckets) {
+            return Err(Error::param("buckets", self.buckets, format!("must be between 1024 and {MAX_BUCKETS}")));
+        }
+        for (name, (lo, hi)) in [("char_ngrams", self.char_ngrams), ("word_ngrams", self.word_ngrams)] {
+            if lo > hi || hi > MAX_NGRAM {
+                return Err(Error::param(
+                    name,
+                    format!("{lo}..={hi}"),
+                    format!("needs min <= max <= {MAX_NGRAM} (0..=0 disables)"),
+                ));
+            }
+        }
+        if self.char_ngrams.1 == 0 && self.word_ngrams.1 == 0 {
+            return Err(Error::param("char_ngrams", "0..=0", "char and word n-grams cannot both be disabled"));
+        }
+        if self.min_df == 0 {
+            return Err(Error::param("min_df", 0, "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// Rows of sparse features in CSR form: row `r` is `indices[indptr[r]..indptr[r + 1]]` with the same
+/// range of `values`; indices ascend within a row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseRows {
+    /// Row starts, `rows + 1` entries, the first 0.
+    pub indptr: Vec<usize>,
+    /// Feature (vocabulary) indices.
+    pub indices: Vec<u32>,
+    /// Feature values.
+    pub values: Vec<f32>,
+}
+
+impl SparseRows {
+    /// No rows.
+    pub fn new() -> SparseRows {
+        SparseRows { indptr: vec![0], indices: Vec::new(), values: Vec::new() }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.indptr.len().saturating_sub(1)
+    }
+
+    /// Row `r` as (indices, values).
+    pub fn row(&self, r: usize) -> (&[u32], &[f32]) {
+        let (a, b) = (self.indptr[r], self.indptr[r + 1]);
+        (&self.indices[a..b], &self.values[a..b])
+    }
+
+    /// The rows `rows`, in that order, as a new set.
+    pub fn select(&self, rows: &[usize]) -> SparseRows {
+        let mut out = SparseRows::new();
+        for &r in rows {
+            let (i, v) = self.row(r);
+            out.indices.extend_from_slice(i);
+            out.values.extend_from_slice(v);
+            out.indptr.push(out.indices.len());
+        }
+        out
+    }
+
+    /// Check the CSR invariants against a feature count; `what` names the set in errors.
+    pub fn check(&self, features: usize, what: &str) -> Result<()> {
+        if self.indptr.first() != Some(&0) || self.indices.len() != self.values.len() {
+            return Err(Error::shape(format!("{what} rows"), "CSR with indptr[0] = 0", "inconsistent arrays"));
+        }
+        if self.indptr.last() != Some(&self.indices.len()) || self.indptr.windows(2).any(|w| w[0] > w[1]) {
+            return Err(Error::shape(format!("{what} indptr"), "ascending, ending at nnz", "not so"));
+        }
+        for r in 0..self.rows() {
+            let (idx, val) = self.row(r);
+            if idx.windows(2).any(|w| w[0] >= w[1]) || idx.last().is_some_and(|&i| i as usize >= features) {
+                return Err(Error::shape(format!("{what} row {r}"), format!("ascending indices < {features}"), "not so"));
+            }
+            if let Some(v) = val.iter().find(|v| !v.is_finite()) {
+                return Err(Error::InvalidData(format!("{what} row {r}: feature value {v} is not finite")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Per-call buffers of the featuriser.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    chars: Vec<char>,
+    ids: Vec<u32>,
+}
+
+/// The fitted featuriser: spec, vocabulary and IDF. Immutable, `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct SparseFeaturizer {
+    spec: NgramSpec,
+    /// Sorted bucket numbers of the vocabulary.
+    vocab: Vec<u32>,
+    idf: Vec<f32>,
+    /// Bucket -> vocabulary index, `u32::MAX` for buckets outside it.
+    lookup: Vec<u32>,
+}
+
+impl SparseFeaturizer {
+    /// Fit the vocabulary and IDF on canonical training texts.
+    pub fn fit(spec: NgramSpec, texts: &[&str]) -> Result<SparseFeaturizer> {
+        spec.check()?;
+        if texts.is_empty() {
+            return Err(Error::InvalidData("no texts to fit the n-gram vocabulary on".into()));
+        }
+        let mut df = vec![0u32; spec.buckets];
+        let mut scratch = Scratch::default();
+        for text in texts {
+            hash_buckets(&spec, text, &mut scratch);
+            scratch.ids.sort_unstable();
+            scratch.ids.dedup();
+            for &b in &scratch.ids {
+                df[b as usize] += 1;
+            }
+        }
+        let n = texts.len() as f64;
+        let mut vocab = Vec::new();
+        let mut idf = Vec::new();
+        for (b, &d) in df.iter().enumerate() {
+            if d as usize >= spec.min_df {
+                vocab.push(b as u32);
+                idf.push(((1.0 + n) / (1.0 + f64::from(d))).ln() as f32 + 1.0);
+            }
+        }
+        if vocab.is_empty() {
+            return Err(Error::InvalidData(format!(
+                "no n-gram occurs in {} or more training texts; lower min_df",
+                spec.min_df
+            )));
+        }
+        SparseFeaturizer::from_parts(spec, vocab, idf)
+    }
+
+    /// Rebuild from stored parts (the model file), checking them.
+    pub fn from_parts(spec: NgramSpec, vocab: Vec<u32>, idf: Vec<f32>) -> Result<SparseFeaturizer> {
+        spec.check()?;
+        if vocab.len() != idf.len() {
+            return Err(Error::shape("features.idf", vocab.len(), idf.len()));
+        }
+        if vocab.is_empty() || vocab.len() > u32::MAX as usize {
+            return Err(Error::shape("features.vocab", "1 or more buckets", vocab.len()));
+        }
+        if vocab.windows(2).any(|w| w[0] >= w[1]) || vocab.last().is_some_and(|&b| b as usize >= spec.buckets) {
+            return Err(Error::InvalidData(format!(
+                "features.vocab: bucket numbers must ascend and be below {}",
+                spec.buckets
+            )));
+        }
+        if let Some(v) = idf.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+            return Err(Error::InvalidData(format!("features.idf: {v} is not a finite number > 0")));
+        }
+        let mut lookup = vec![u32::MAX; spec.buckets];
+        for (i, &b) in vocab.iter().enumerate() {
+            lookup[b as usize] = i as u32;
+        }
+        Ok(SparseFeaturizer { spec, vocab, idf, lookup })
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &NgramSpec {
+        &self.spec
+    }
+
+    /// Vocabulary size (the feature count).
+    pub fn features(&self) -> usize {
+        self.vocab.len()
+    }
+
+    /// Sorted bucket numbers of the vocabulary.
+    pub fn vocab(&self) -> &[u32] {
+        &self.vocab
+    }
+
+    /// IDF of each feature.
+    pub fn idf(&self) -> &[f32] {
+        &self.idf
+    }
+
+    /// Append the features of one canonical text to `out`.
+    pub fn push_row(&self, text: &str, scratch: &mut Scratch, out: &mut SparseRows) {
+        hash_buckets(&self.spec, text, scratch);
+        let lookup = &self.lookup;
+        scratch.ids.retain_mut(|b| {
+            *b = lookup[*b as usize];
+            *b != u32::MAX
+        });
+        scratch.ids.sort_unstable();
+        let start = out.indices.len();
+        let mut norm2 = 0.0f32;
+        let ids = &scratch.ids;
+        let mut i = 0;
+        while i < ids.len() {
+            let id = ids[i];
+            let mut j = i + 1;
+            while j < ids.len() && ids[j] == id {
+                j += 1;
+            }
+            let tf = (j - i) as f32;
+            let v = if self.spec.sublinear_tf { 1.0 + tf.ln() } else { tf } * self.idf[id as usize];
+            out.indices.push(id);
+            out.values.push(v);
+            norm2 += v * v;
+            i = j;
+        }
+        if norm2 > 0.0 {
+            let inv = 1.0 / norm2.sqrt();
+            out.values[start..].iter_mut().for_each(|v| *v *= inv);
+        }
+        out.indptr.push(out.indices.len());
+    }
+
+    /// Features of canonical texts.
+    pub fn featurize(&self, texts: &[&str]) -> SparseRows {
+        let mut out = SparseRows::new();
+        let mut scratch = Scratch::default();
+        for t in texts {
+            self.push_row(t, &mut scratch, &mut out);
+        }
+        out
+    }
+}
+
+/// The bucket of every n-gram of `text`, in `scratch.ids` (unsorted, with repeats).
+fn hash_buckets(spec: &NgramSpec, text: &str, scratch: &mut Scratch) {
+    pad_chars(text, false, &mut scratch.chars);
+    scratch.ids.clear();
+    let ids = &mut scratch.ids;
+    for_each_gram(&scratch.chars, spec.char_ngrams, spec.word_ngrams, |m, _| {
+        ids.push(bucket(m, spec.buckets) as u32);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fitted(texts: &[&str], min_df: usize) -> SparseFeaturizer {
+        SparseFeaturizer::fit(NgramSpec { buckets: 1 << 16, min_df, ..NgramSpec::default() }, texts).unwrap()
+    }
+
+    #[test]
+    fn rows_are_unit_length_sorted_and_only_known_grams() {
+        let f = fitted(&["ignore all previous instructions", "ignore the rules", "what is the weather"], 1);
+        let rows = f.featurize(&["ignore all rules", "zzzzqqqq"]);
+        rows.check(f.features(), "test").unwrap();
+        let (idx, val) = rows.row(0);
+        assert!(!idx.is_empty() && idx.windows(2).all(|w| w[0] < w[1]));
+        let n: f32 = val.iter().map(|v| v * v).sum();
+        assert!((n - 1.0).abs() < 1e-5, "{n}");
+        // Nothing of the second text is in the vocabulary (except the padded space grams).
+        assert!(rows.row(1).0.len() < 3, "{:?}", rows.row(1));
+    }
+
+    #[test]
+    fn min_df_prunes_rare_grams_and_idf_weighs_rare_ones_up() {
+        let texts = ["alpha beta", "alpha gamma", "alpha delta"];
+        let all = fitted(&texts, 1);
+        let common = fitted(&texts, 3);
+        assert!(common.features() < all.features() / 2, "{} vs {}", common.features(), all.features());
+        // Every kept gram of min_df 3 is in all three texts: idf = ln(4/4) + 1 = 1.
+        assert!(common.idf().iter().all(|&v| (v - 1.0).abs() < 1e-6));
+        assert!(all.idf().iter().any(|&v| v > 1.5));
+    }
+
+    #[test]
+    fn stored_parts_are_checked() {
+        let spec = NgramSpec { buckets: 2048, ..NgramSpec::default() };
+        let bad = [
+            (vec![3, 2], vec![1.0, 1.0], "ascend"),
+            (vec![1, 4096], vec![1.0, 1.0], "below 2048"),
+            (vec![1], vec![f32::NAN], "not a finite"),
+            (vec![1, 2], vec![1.0], "features.idf"),
+        ];
+        for (vocab, idf, want) in bad {
+            let e = SparseFeaturizer::from_parts(spec.clone(), vocab, idf).unwrap_err().to_string();
+            assert!(e.contains(want), "{e}");
+        }
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        for (spec, name) in [
+            (NgramSpec { buckets: 10, ..NgramSpec::default() }, "buckets"),
+            (NgramSpec { min_df: 0, ..NgramSpec::default() }, "min_df"),
+            (NgramSpec { char_ngrams: (4, 2), ..NgramSpec::default() }, "char_ngrams"),
+        ] {
+            let e = spec.check().unwrap_err().to_string();
+            assert!(e.contains(&format!("`{name}`")), "{e}");
+        }
+    }
+}
