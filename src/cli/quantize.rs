@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::eval::Tolerance;
 use crate::model::quantize::{parity_texts, quantize, with_parity, MIN_AGREEMENT};
+use crate::model::Weights;
 use crate::nn::{LayerWeights, Precision};
 use crate::{data, Model};
 use clap::Args;
@@ -75,12 +76,15 @@ pub fn quantize_cmd(a: &QuantizeArgs) -> Result<()> {
 }
 
 fn weight_bytes(m: &Model) -> usize {
-    m.layers()
-        .iter()
-        .map(|l| match &l.weights {
-            LayerWeights::F32(w) => w.len() * 4,
-            LayerWeights::F16(w) => w.len() * 2,
-            LayerWeights::Int8 { q, scale } => q.len() + scale.len() * 4,
-        })
-        .sum()
+    let bytes = |w: &LayerWeights| match w {
+        LayerWeights::F32(w) => w.len() * 4,
+        LayerWeights::F16(w) => w.len() * 2,
+        LayerWeights::Int8 { q, scale } => q.len() + scale.len() * 4,
+    };
+    match m.weights() {
+        Weights::Mlp(layers) => layers.iter().map(|l| bytes(&l.weights)).sum(),
+        Weights::WideDeep { net, .. } => {
+            bytes(&net.table) + net.tail.iter().map(|l| bytes(&l.weights)).sum::<usize>() + net.wide.as_ref().map_or(0, |w| w.len() * 4)
+        }
+    }
 }

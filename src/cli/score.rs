@@ -151,7 +151,7 @@ pub fn info(a: &InfoArgs) -> Result<()> {
         m.architecture.input_dims, m.architecture.hidden, m.architecture.activation, m.architecture.output, m.precision
     );
     println!("threshold  {:.6}", m.threshold);
-    println!("weights    sha256 {}", crate::model::weights_sha256(model.layers()));
+    println!("weights    sha256 {}", model.weights_sha256());
     if let Some(d) = &m.dataset {
         println!("data       {} rows ({} benign / {} malicious), sha256 {}", d.rows, d.benign, d.malicious, d.sha256);
     }

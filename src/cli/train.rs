@@ -2,45 +2,78 @@
 
 use super::progress::CliProgress;
 use crate::data::{self, ClassWeights, SplitParams};
-use crate::embed::{EmbedderSpec, HashSpec, OnnxOptions, OnnxSpec, Pooling};
+use crate::embed::{EmbedderSpec, HashSpec, NgramSpec, OnnxOptions, OnnxSpec, Pooling};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, TrainConfig, TrainOutcome};
 use clap::Args;
 use std::path::{Path, PathBuf};
 
-/// Training settings as flags; each default is the library default.
+/// Training settings as flags; each default is the default of the preset (`default` unless
+/// `--preset` says otherwise; the bracketed defaults below are `default`'s).
 #[derive(Debug, Args, Clone)]
 pub struct TrainFlags {
-    /// JSON config file (TrainConfig); flags given on the command line override it.
+    /// Starting point: `default` (sparse n-grams + wide-and-deep network) or `seed` (the original
+    /// recipe: 512-dim hashing embedder + MLP [256,128,64], dropout 0.3, lr 1e-4, batch 32, 12 epochs)
+    /// [default: default].
+    #[arg(long, value_parser = ["default", "seed"])]
+    pub preset: Option<String>,
+    /// JSON config file (TrainConfig, optionally with a "preset" key); flags given on the command line
+    /// override it.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Hidden layer widths, comma-separated [default: 256,128,64].
+    /// Hidden layer widths, comma-separated (of the wide-and-deep tail, or the MLP) [default: 32].
     #[arg(long, value_delimiter = ',')]
     pub hidden: Option<Vec<usize>>,
-    /// Dropout after each hidden layer [default: 0.3].
+    /// Dropout after each hidden layer [default: 0].
     #[arg(long)]
     pub dropout: Option<f32>,
-    /// AdamW learning rate [default: 0.0001].
+    /// AdamW learning rate [default: 0.001].
     #[arg(long = "lr", alias = "learning-rate")]
     pub learning_rate: Option<f32>,
-    /// AdamW weight decay (the L2 term) [default: 0.001].
+    /// AdamW weight decay (the L2 term) [default: 0].
     #[arg(long)]
     pub weight_decay: Option<f32>,
-    /// Mini-batch size [default: 32].
+    /// Mini-batch size [default: 64].
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// Maximum epochs [default: 12].
+    /// Maximum epochs [default: 6].
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Early-stopping patience in epochs, 0 disables [default: 3].
+    /// Early-stopping patience in epochs, 0 disables [default: 2].
     #[arg(long)]
     pub patience: Option<usize>,
     /// Seed for initialisation, shuffling and dropout [default: 42].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Embedder: `hash` (built-in) or `onnx` (a transformer; needs --onnx-model and --tokenizer)
-    /// [default: hash].
-    #[arg(long, value_parser = ["hash", "onnx"])]
+    /// Width of the wide-and-deep network's embedding bag [default: 64].
+    #[arg(long)]
+    pub embed: Option<usize>,
+    /// Train the wide-and-deep network without its linear ("wide") term.
+    #[arg(long)]
+    pub no_wide: bool,
+    /// Validation figure that picks the epoch (wide-and-deep): val_loss, auc or recall_at_fpr
+    /// [default: recall_at_fpr].
+    #[arg(long, value_parser = ["val_loss", "auc", "recall_at_fpr"])]
+    pub select: Option<String>,
+    /// n-gram featuriser: hash space as a power of two, e.g. 19 for 524288 buckets [default: 19].
+    #[arg(long)]
+    pub buckets_log2: Option<u32>,
+    /// n-gram featuriser: fewest training texts a bucket must occur in [default: 2].
+    #[arg(long)]
+    pub min_df: Option<usize>,
+    /// Read texts as they are, whole (no canonical form, decoding, leetspeak or windows).
+    #[arg(long)]
+    pub no_text_spec: bool,
+    /// Score texts longer than this many characters in windows as well, 0 disables [default: 1024].
+    #[arg(long)]
+    pub window_chars: Option<usize>,
+    /// Threshold rule on validation: `wilson` (the 95% upper bound of the FPR meets the target) or
+    /// `point` (the measured FPR does) [default: wilson].
+    #[arg(long)]
+    pub calibration: Option<crate::eval::CalibrationRule>,
+    /// Featuriser: `ngrams` (sparse n-grams, wide-and-deep network), `hash` (dense hashing embedder,
+    /// MLP) or `onnx` (a transformer, MLP; needs --onnx-model and --tokenizer) [default: ngrams].
+    #[arg(long, value_parser = ["ngrams", "hash", "onnx"])]
     pub embedder: Option<String>,
     /// ONNX sentence-transformers model for --embedder onnx (the MLP input width follows its dims).
     #[arg(long)]
@@ -60,13 +93,13 @@ pub struct TrainFlags {
     /// Embedding cache directory: texts embedded before (same embedder) are not embedded again.
     #[arg(long)]
     pub embed_cache: Option<PathBuf>,
-    /// Embedding width of the hashing embedder [default: 512].
+    /// Embedding width of the hashing embedder (implies --embedder hash) [default: 512].
     #[arg(long)]
     pub dims: Option<usize>,
-    /// Character n-gram lengths min,max of the hashing embedder, 0,0 disables [default: 3,5].
+    /// Character n-gram lengths min,max of the n-gram or hashing featuriser, 0,0 disables [default: 3,5].
     #[arg(long, value_delimiter = ',', num_args = 1)]
     pub char_ngrams: Option<Vec<usize>>,
-    /// Word n-gram lengths min,max of the hashing embedder, 0,0 disables [default: 1,2].
+    /// Word n-gram lengths min,max of the n-gram or hashing featuriser, 0,0 disables [default: 1,2].
     #[arg(long, value_delimiter = ',', num_args = 1)]
     pub word_ngrams: Option<Vec<usize>>,
     /// Weight of each character n-gram in the hashing embedder [default: 1].
@@ -101,12 +134,28 @@ pub struct TrainFlags {
 impl TrainFlags {
     /// Build the config: file (if any), then flags on top.
     pub fn to_config(&self, data: Vec<PathBuf>, output: &Path) -> Result<TrainConfig> {
+        let preset = self.preset.as_deref().unwrap_or("default");
         let mut c = match &self.config {
             Some(p) => {
                 let s = std::fs::read_to_string(p).map_err(|e| Error::io("reading config", p, e))?;
-                TrainConfig::from_json(&s)?
+                let mut v: serde_json::Value = serde_json::from_str(&s).map_err(|e| Error::json("training config", e))?;
+                if let (Some(obj), Some(flag)) = (v.as_object_mut(), &self.preset) {
+                    match obj.get("preset").and_then(|p| p.as_str()) {
+                        Some(inner) if inner != flag => {
+                            return Err(Error::param(
+                                "preset",
+                                flag,
+                                format!("the config file {} says preset {inner:?}", p.display()),
+                            ))
+                        }
+                        _ => {
+                            obj.insert("preset".into(), flag.clone().into());
+                        }
+                    }
+                }
+                TrainConfig::from_json(&v.to_string())?
             }
-            None => TrainConfig::default(),
+            None => TrainConfig::preset(preset)?,
         };
         if !data.is_empty() {
             c.data = data;
@@ -120,7 +169,29 @@ impl TrainFlags {
         }
         set!(dropout => t.dropout, learning_rate => t.learning_rate, weight_decay => t.weight_decay,
              batch_size => t.batch_size, epochs => t.epochs, patience => t.patience, seed => t.seed,
-             target_fpr => c.target_fpr);
+             embed => t.embed, target_fpr => c.target_fpr, calibration => c.calibration);
+        if self.no_wide {
+            t.wide = false;
+        }
+        if let Some(sel) = &self.select {
+            t.select = serde_json::from_value(sel.as_str().into()).map_err(|e| Error::json("select", e))?;
+        }
+        if self.no_text_spec {
+            c.text = None;
+        }
+        if let Some(w) = self.window_chars {
+            let Some(text) = c.text.as_mut() else {
+                return Err(Error::param("window-chars", w, "windows are part of the text spec (drop --no-text-spec)"));
+            };
+            text.views.window_chars = w;
+            text.views.window_overlap = if w == 0 { 0 } else { w / 4 };
+        }
+        if self.dims.is_some() && self.embedder.is_none() && !matches!(c.embedder, EmbedderSpec::Hash(_)) {
+            c.embedder = EmbedderSpec::Hash(HashSpec::default());
+        }
+        if self.embedder.as_deref() == Some("ngrams") && !c.embedder.is_sparse() {
+            c.embedder = EmbedderSpec::Ngrams(NgramSpec::default());
+        }
         if self.embedder.as_deref() == Some("onnx") || self.onnx_model.is_some() || self.tokenizer.is_some() {
             let (Some(model), Some(tokenizer)) = (&self.onnx_model, &self.tokenizer) else {
                 return Err(Error::param(
@@ -151,18 +222,32 @@ impl TrainFlags {
             || self.word_ngrams.is_some()
             || self.char_weight.is_some()
             || self.word_weight.is_some();
-        if hash_flags {
-            c.embedder =
-                match c.embedder {
-                    EmbedderSpec::Hash(h) => EmbedderSpec::Hash(self.hash_spec(h)?),
-                    #[allow(unreachable_patterns)]
-                    _ => return Err(Error::param(
+        let ngram_flags =
+            self.buckets_log2.is_some() || self.min_df.is_some() || self.char_ngrams.is_some() || self.word_ngrams.is_some();
+        c.embedder = match c.embedder {
+            EmbedderSpec::Hash(h) if hash_flags => EmbedderSpec::Hash(self.hash_spec(h)?),
+            EmbedderSpec::Ngrams(n) if ngram_flags || self.dims.is_some() || self.char_weight.is_some() || self.word_weight.is_some() => {
+                if self.dims.is_some() || self.char_weight.is_some() || self.word_weight.is_some() {
+                    return Err(Error::param(
                         "dims",
                         "(hash embedder flags)",
-                        "--dims, --char-ngrams, --word-ngrams, --char-weight and --word-weight set the hash embedder",
-                    )),
-                };
-        }
+                        "--dims, --char-weight and --word-weight set the hash embedder: add --embedder hash",
+                    ));
+                }
+                EmbedderSpec::Ngrams(self.ngram_spec(n)?)
+            }
+            EmbedderSpec::Onnx(_) if hash_flags || ngram_flags => {
+                return Err(Error::param(
+                    "dims",
+                    "(featuriser flags)",
+                    "--dims, --char-ngrams, --word-ngrams, --buckets-log2 and --min-df do not apply to --embedder onnx",
+                ))
+            }
+            EmbedderSpec::Hash(_) if self.buckets_log2.is_some() || self.min_df.is_some() => {
+                return Err(Error::param("buckets-log2", "(n-gram flags)", "--buckets-log2 and --min-df set the n-gram featuriser"))
+            }
+            other => other,
+        };
         if let Some(s) = &self.split {
             let [train, val, test] = s[..] else {
                 return Err(Error::param("split", format!("{s:?}"), "needs three fractions train,val,test"));
@@ -187,18 +272,34 @@ impl TrainFlags {
     }
 }
 
+fn range(name: &str, v: &Option<Vec<usize>>, dst: &mut (usize, usize)) -> Result<()> {
+    match v.as_deref() {
+        None => Ok(()),
+        Some(&[lo, hi]) => {
+            *dst = (lo, hi);
+            Ok(())
+        }
+        Some(other) => Err(Error::param(name, format!("{other:?}"), "needs two lengths min,max")),
+    }
+}
+
 impl TrainFlags {
-    fn hash_spec(&self, mut h: HashSpec) -> Result<HashSpec> {
-        let range = |name: &str, v: &Option<Vec<usize>>, dst: &mut (usize, usize)| -> Result<()> {
-            match v.as_deref() {
-                None => Ok(()),
-                Some(&[lo, hi]) => {
-                    *dst = (lo, hi);
-                    Ok(())
-                }
-                Some(other) => Err(Error::param(name, format!("{other:?}"), "needs two lengths min,max")),
+    fn ngram_spec(&self, mut n: NgramSpec) -> Result<NgramSpec> {
+        range("char-ngrams", &self.char_ngrams, &mut n.char_ngrams)?;
+        range("word-ngrams", &self.word_ngrams, &mut n.word_ngrams)?;
+        if let Some(b) = self.buckets_log2 {
+            if !(10..=24).contains(&b) {
+                return Err(Error::param("buckets-log2", b, "must be between 10 and 24"));
             }
-        };
+            n.buckets = 1 << b;
+        }
+        if let Some(m) = self.min_df {
+            n.min_df = m;
+        }
+        Ok(n)
+    }
+
+    fn hash_spec(&self, mut h: HashSpec) -> Result<HashSpec> {
         range("char-ngrams", &self.char_ngrams, &mut h.char_ngrams)?;
         range("word-ngrams", &self.word_ngrams, &mut h.word_ngrams)?;
         if let Some(d) = self.dims {
@@ -268,9 +369,14 @@ fn print_outcome(o: &TrainOutcome, config: &TrainConfig, output: &Path) {
     }
     println!("\n{}", o.balance);
     let c = &o.calibration;
+    let rule = match c.rule {
+        crate::eval::CalibrationRule::Point => "FPR",
+        crate::eval::CalibrationRule::Wilson => "the 95% upper bound of FPR",
+    };
     println!(
-        "threshold {:.4} calibrated on validation for FPR <= {:.2}%: FPR {:.2}% (95% CI {:.2}-{:.2}%), TPR {:.2}%",
+        "threshold {:.4} calibrated on validation ({} rule) for {rule} <= {:.2}%: FPR {:.2}% (95% CI {:.2}-{:.2}%), TPR {:.2}%",
         c.threshold,
+        c.rule.as_str(),
         c.target_fpr * 100.0,
         c.fpr * 100.0,
         c.fpr_ci95.0 * 100.0,

@@ -47,22 +47,38 @@ pub enum EmbedderSpec {
     /// An ONNX transformer + tokenizer. Always deserializable; building it needs the `onnx` feature
     /// (without it, [`EmbedderSpec::build`] returns an error saying so).
     Onnx(OnnxSpec),
+    /// The sparse n-gram featuriser ([`SparseFeaturizer`]). It is fitted on training data: a model
+    /// file stores its vocabulary and IDF next to this spec, and it is not a dense [`Embedder`].
+    Ngrams(NgramSpec),
 }
 
 impl EmbedderSpec {
-    /// Output width.
-    pub fn dims(&self) -> usize {
+    /// Width of the dense embedding; `None` for the n-gram featuriser, whose width is the vocabulary
+    /// it was fitted to.
+    pub fn dims(&self) -> Option<usize> {
         match self {
-            EmbedderSpec::Hash(h) => h.dims,
-            EmbedderSpec::Onnx(o) => o.dims,
+            EmbedderSpec::Hash(h) => Some(h.dims),
+            EmbedderSpec::Onnx(o) => Some(o.dims),
+            EmbedderSpec::Ngrams(_) => None,
         }
     }
 
-    /// Build the embedder this spec describes; an error when a resource it needs is missing.
+    /// Whether this is the sparse n-gram featuriser.
+    pub fn is_sparse(&self) -> bool {
+        matches!(self, EmbedderSpec::Ngrams(_))
+    }
+
+    /// Build the dense embedder this spec describes; an error when a resource it needs is missing, or
+    /// for the n-gram featuriser (fitted, see [`SparseFeaturizer::fit`]).
     pub fn build(&self) -> Result<Box<dyn Embedder>> {
         match self {
             EmbedderSpec::Hash(h) => Ok(Box::new(HashEmbedder::new(h.clone())?)),
             EmbedderSpec::Onnx(o) => o.build(),
+            EmbedderSpec::Ngrams(_) => Err(Error::param(
+                "embedder",
+                "ngrams",
+                "the n-gram featuriser is fitted on training data and loaded with its model, not built from its spec",
+            )),
         }
     }
 }

@@ -143,7 +143,7 @@ pub struct Scratch {
 }
 
 /// The fitted featuriser: spec, vocabulary and IDF. Immutable, `Send + Sync`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SparseFeaturizer {
     spec: NgramSpec,
     /// Sorted bucket numbers of the vocabulary.

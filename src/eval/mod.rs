@@ -19,7 +19,7 @@ mod metrics;
 mod parity;
 mod report;
 
-pub use calibrate::{calibrate, Calibration};
+pub use calibrate::{calibrate, calibrate_with, Calibration, CalibrationRule};
 pub use compare::{compare, Comparison, CriterionChange, MetricChange, Verdict};
 pub use confusion::{ratio, Confusion, Rates};
 pub use curves::{pr_curve, roc_curve, score_histogram, thin, Histogram, PrPoint, RocPoint};

@@ -17,35 +17,32 @@ pub fn quantize_layers(layers: &[Layer], precision: Precision) -> Result<Vec<Lay
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            let LayerWeights::F32(w) = &l.weights else {
-                return Err(Error::param(
-                    "precision",
-                    l.precision(),
-                    format!("layer {i} is {}: quantize from an f32 model", l.precision()),
-                ));
-            };
-            let weights = match precision {
-                Precision::F32 => LayerWeights::F32(w.clone()),
-                Precision::F16 => LayerWeights::F16(w.iter().map(|&v| f16::from_f32(v)).collect()),
-                Precision::Int8 => {
-                    let mut q = Vec::with_capacity(w.len());
-                    let mut scale = Vec::with_capacity(l.outputs);
-                    for row in w.chunks_exact(l.inputs) {
-                        let amax = row.iter().fold(0f32, |a, v| a.max(v.abs()));
-                        let s = amax / 127.0;
-                        scale.push(s);
-                        q.extend(row.iter().map(|&v| {
-                            if s > 0.0 {
-                                (v / s).round_ties_even().clamp(-127.0, 127.0) as i8
-                            } else {
-                                0
-                            }
-                        }));
-                    }
-                    LayerWeights::Int8 { q, scale }
-                }
-            };
+            let weights = quantize_matrix(&l.weights, l.inputs, precision)
+                .map_err(|_| Error::param("precision", l.precision(), format!("layer {i} is {}: quantize from an f32 model", l.precision())))?;
             Ok(Layer { inputs: l.inputs, outputs: l.outputs, weights, bias: l.bias.clone() })
         })
         .collect()
+}
+
+/// Quantize an f32 matrix of `cols` columns to `precision`, one int8 scale per row (a layer's output
+/// channel, an embedding table's feature); an error for a non-f32 source.
+pub fn quantize_matrix(w: &LayerWeights, cols: usize, precision: Precision) -> Result<LayerWeights> {
+    let LayerWeights::F32(w) = w else {
+        return Err(Error::param("precision", w.precision(), "quantize from f32 weights"));
+    };
+    Ok(match precision {
+        Precision::F32 => LayerWeights::F32(w.clone()),
+        Precision::F16 => LayerWeights::F16(w.iter().map(|&v| f16::from_f32(v)).collect()),
+        Precision::Int8 => {
+            let mut q = Vec::with_capacity(w.len());
+            let mut scale = Vec::with_capacity(w.len() / cols.max(1));
+            for row in w.chunks_exact(cols.max(1)) {
+                let amax = row.iter().fold(0f32, |a, v| a.max(v.abs()));
+                let s = amax / 127.0;
+                scale.push(s);
+                q.extend(row.iter().map(|&v| if s > 0.0 { (v / s).round_ties_even().clamp(-127.0, 127.0) as i8 } else { 0 }));
+            }
+            LayerWeights::Int8 { q, scale }
+        }
+    })
 }

@@ -4,24 +4,88 @@ use crate::data::ClassWeights;
 use crate::embed::EmbedderSpec;
 use crate::eval::Report;
 use crate::nn::Precision;
+use crate::text::TextSpec;
 use crate::train::{History, TrainParams};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Version of the model file layout; bumped on incompatible changes.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the model file layout written; bumped on incompatible changes. Version 2 added the
+/// wide-and-deep network, the text spec and the checksum over the whole file; version 1 files (MLP
+/// models of l2core 0.1) still load.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest layout still read.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
+
+/// Which network a model holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NetKind {
+    /// An MLP over dense embeddings.
+    #[default]
+    Mlp,
+    /// A wide-and-deep network over sparse n-gram features ([`crate::nn::WideDeep`]).
+    WideDeep,
+}
+
+impl NetKind {
+    /// The name in files and outputs (`mlp`, `wide_deep`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetKind::Mlp => "mlp",
+            NetKind::WideDeep => "wide_deep",
+        }
+    }
+}
 
 /// Network shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Architecture {
-    /// Input width (= the embedder's dims).
+    /// The network kind (absent in version 1 files: `mlp`).
+    #[serde(default)]
+    pub kind: NetKind,
+    /// Input width: the embedder's dims (MLP) or the n-gram vocabulary size (wide-and-deep).
     pub input_dims: usize,
-    /// Hidden widths.
+    /// Hidden widths (of the tail, for wide-and-deep).
     pub hidden: Vec<usize>,
+    /// Width of the embedding bag (wide-and-deep only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embed: Option<usize>,
+    /// Whether the network has the linear term (wide-and-deep only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wide: Option<bool>,
     /// Hidden activation (`relu`).
     pub activation: String,
     /// Output (`sigmoid`).
     pub output: String,
+}
+
+impl Architecture {
+    /// Check the fields that scoring depends on but the weights do not say: a file that claims another
+    /// activation or output is not a model this version can score as it claims.
+    pub fn check(&self) -> crate::error::Result<()> {
+        use crate::error::Error;
+        if self.activation != "relu" {
+            return Err(Error::param("architecture.activation", &self.activation, "only relu exists"));
+        }
+        if self.output != "sigmoid" {
+            return Err(Error::param("architecture.output", &self.output, "only sigmoid exists"));
+        }
+        match self.kind {
+            NetKind::Mlp if self.embed.is_some() || self.wide.is_some() => Err(Error::param(
+                "architecture.embed",
+                format!("{:?}", self.embed),
+                "embed and wide belong to wide_deep networks",
+            )),
+            NetKind::WideDeep if self.embed.is_none() || self.wide.is_none() => Err(Error::param(
+                "architecture.embed",
+                "missing",
+                "a wide_deep network needs embed and wide",
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// One input file of the training data.
@@ -83,8 +147,12 @@ pub struct ModelMeta {
     pub l2core_version: String,
     /// Creation time, RFC 3339 UTC.
     pub created: String,
-    /// How to rebuild the embedder.
+    /// How to rebuild the embedder (or, for `ngrams`, the featuriser's settings; its vocabulary and
+    /// IDF are tensors of the file).
     pub embedder: EmbedderSpec,
+    /// How texts are read before featurising (canonical form, views); absent: as they are, whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextSpec>,
     /// Network shape.
     pub architecture: Architecture,
     /// Weight precision.
@@ -114,17 +182,47 @@ impl ModelMeta {
     /// Metadata of a freshly initialised network: nothing trained or measured yet, threshold 0.5, input
     /// width from the embedder. Callers fill in what they know (`ModelMeta { threshold, ..untrained }`).
     pub fn untrained(embedder: EmbedderSpec, hidden: Vec<usize>, precision: Precision) -> ModelMeta {
+        let architecture = Architecture {
+            kind: NetKind::Mlp,
+            input_dims: embedder.dims().unwrap_or(0),
+            hidden,
+            embed: None,
+            wide: None,
+            activation: "relu".into(),
+            output: "sigmoid".into(),
+        };
+        ModelMeta::with_architecture(embedder, architecture, precision)
+    }
+
+    /// [`ModelMeta::untrained`] for a wide-and-deep network over `features` n-gram features.
+    pub fn untrained_wide_deep(
+        ngrams: crate::embed::NgramSpec,
+        features: usize,
+        embed: usize,
+        hidden: Vec<usize>,
+        wide: bool,
+        precision: Precision,
+    ) -> ModelMeta {
+        let architecture = Architecture {
+            kind: NetKind::WideDeep,
+            input_dims: features,
+            hidden,
+            embed: Some(embed),
+            wide: Some(wide),
+            activation: "relu".into(),
+            output: "sigmoid".into(),
+        };
+        ModelMeta::with_architecture(EmbedderSpec::Ngrams(ngrams), architecture, precision)
+    }
+
+    fn with_architecture(embedder: EmbedderSpec, architecture: Architecture, precision: Precision) -> ModelMeta {
         ModelMeta {
             format_version: FORMAT_VERSION,
             l2core_version: crate::VERSION.to_string(),
             created: now_rfc3339(),
-            architecture: Architecture {
-                input_dims: embedder.dims(),
-                hidden,
-                activation: "relu".into(),
-                output: "sigmoid".into(),
-            },
+            architecture,
             embedder,
+            text: None,
             precision,
             threshold: 0.5,
             target_fpr: None,

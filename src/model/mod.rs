@@ -1,36 +1,65 @@
 //! The model: the model file format, its metadata, and [`Model`], the loaded classifier every host
-//! serves (featurizer spec + scorer + metadata: text or embeddings in, scores and decisions out);
+//! serves (text spec + featuriser + network + metadata: text in, scores and decisions out);
 //! [`quantize`] makes f16 / int8 models of an f32 one.
+//!
+//! A model reads a prompt through its [`TextSpec`] when it has one: the canonical form, then every
+//! view (decoded payloads, leetspeak, windows of a long text); the score is the highest of the views'
+//! ([`Model::score_detailed`] says which view and how many windows). Without a text spec (version 1
+//! files) the text is featurised as it is, whole.
 
 mod file;
 mod meta;
 pub mod quantize;
 
 /// The network types a model stores, from [`crate::nn`] (re-exported: hosts meet them through models).
-pub use crate::nn::{Dense, Layer, LayerWeights, Mlp, Precision};
-pub use file::{from_bytes, to_bytes, weights_sha256};
+pub use crate::nn::{Dense, Layer, LayerWeights, Mlp, Precision, StoredWideDeep};
+pub use file::{from_bytes, to_bytes, weights_sha256, Weights};
 pub use meta::{
-    now_rfc3339, Architecture, DatasetFingerprint, FileFingerprint, ModelMeta, QuantizationInfo, FORMAT_VERSION,
+    now_rfc3339, Architecture, DatasetFingerprint, FileFingerprint, ModelMeta, NetKind, QuantizationInfo,
+    FORMAT_VERSION, OLDEST_FORMAT_VERSION,
 };
 
 use crate::data::Record;
-use crate::embed::Embedder;
+use crate::embed::{Embedder, SparseFeaturizer, SparseRows};
 use crate::error::{Error, Result};
+use crate::infer::sparse::SparseScorer;
 use crate::infer::Scorer;
+use crate::text::{TextSpec, ViewKind};
+use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 
-/// A loaded classifier: embedder + network + metadata. Immutable and `Send + Sync`: share one across
-/// threads.
+/// What runs a model's network.
+enum Engine {
+    Dense { embedder: Box<dyn Embedder>, scorer: Scorer },
+    Sparse { featurizer: Arc<SparseFeaturizer>, scorer: SparseScorer },
+}
+
+/// A loaded classifier: text spec, featuriser, network, metadata. Immutable and `Send + Sync`: share
+/// one across threads.
 pub struct Model {
     meta: ModelMeta,
-    layers: Vec<Layer>,
-    embedder: Box<dyn Embedder>,
-    scorer: Scorer,
+    weights: Weights,
+    engine: Engine,
+}
+
+/// The score of one text with how it was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Scored {
+    /// Malicious probability: the highest over the views.
+    pub score: f32,
+    /// Views scored (1: the whole text only).
+    pub views: usize,
+    /// How many of them were windows of a long text (0: none).
+    pub windows: usize,
+    /// The view that gave the score.
+    pub view: ViewKind,
 }
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Model")
+            .field("kind", &self.meta.architecture.kind)
             .field("precision", &self.meta.precision)
             .field("dims", &self.dims())
             .field("hidden", &self.meta.architecture.hidden)
@@ -39,37 +68,76 @@ impl std::fmt::Debug for Model {
     }
 }
 
+/// Texts embedded or featurised per call while scoring.
+const SCORE_CHUNK: usize = 4096;
+
 impl Model {
-    /// Assemble a model from metadata and layers, checking that they agree and building the embedder.
+    /// Assemble an MLP model from metadata and layers, checking that they agree and building the
+    /// embedder.
     pub fn new(meta: ModelMeta, layers: Vec<Layer>) -> Result<Model> {
+        Model::assemble(meta, Weights::Mlp(layers))
+    }
+
+    /// Assemble a model from metadata and weights of either kind, checking that they agree.
+    pub fn assemble(meta: ModelMeta, weights: Weights) -> Result<Model> {
         let name = "<in memory>";
         let arch = &meta.architecture;
-        let mut widths = vec![arch.input_dims];
-        widths.extend(&arch.hidden);
-        widths.push(1);
-        if layers.len() + 1 != widths.len()
-            || layers.iter().zip(widths.windows(2)).any(|(l, w)| l.inputs != w[0] || l.outputs != w[1])
-        {
-            return Err(Error::model(name, format!("layers do not match the architecture {widths:?}")));
+        arch.check()?;
+        if weights.kind() != arch.kind {
+            return Err(Error::model(name, format!("the metadata says {}, the weights are {}", arch.kind.as_str(), weights.kind().as_str())));
         }
-        for (i, l) in layers.iter().enumerate() {
-            l.check(&format!("layers.{i}"))?;
-            if l.precision() != meta.precision {
-                return Err(Error::model(
-                    name,
-                    format!("layer {i} is {}, metadata says {}", l.precision(), meta.precision),
-                ));
-            }
-        }
-        if meta.embedder.dims() != arch.input_dims {
-            return Err(Error::shape("embedder dims vs network input", arch.input_dims, meta.embedder.dims()));
+        if weights.precision() != meta.precision {
+            return Err(Error::model(name, format!("the weights are {}, metadata says {}", weights.precision(), meta.precision)));
         }
         if !(meta.threshold.is_finite() && (0.0..=1.0).contains(&meta.threshold)) {
             return Err(Error::model(name, format!("threshold {} is not in [0, 1]", meta.threshold)));
         }
-        let embedder = meta.embedder.build()?;
-        let scorer = Scorer::new(&layers)?;
-        Ok(Model { meta, layers, embedder, scorer })
+        if let Some(t) = &meta.text {
+            t.check()?;
+        }
+        let engine = match &weights {
+            Weights::Mlp(layers) => {
+                let mut widths = vec![arch.input_dims];
+                widths.extend(&arch.hidden);
+                widths.push(1);
+                if layers.len() + 1 != widths.len()
+                    || layers.iter().zip(widths.windows(2)).any(|(l, w)| l.inputs != w[0] || l.outputs != w[1])
+                {
+                    return Err(Error::model(name, format!("layers do not match the architecture {widths:?}")));
+                }
+                for (i, l) in layers.iter().enumerate() {
+                    l.check(&format!("layers.{i}"))?;
+                }
+                match meta.embedder.dims() {
+                    Some(d) if d == arch.input_dims => {}
+                    Some(d) => return Err(Error::shape("embedder dims vs network input", arch.input_dims, d)),
+                    None => return Err(Error::model(name, "an MLP needs a dense embedder, not the n-gram featuriser")),
+                }
+                Engine::Dense { embedder: meta.embedder.build()?, scorer: Scorer::new(layers)? }
+            }
+            Weights::WideDeep { featurizer, net } => {
+                let (k, e) = (net.features, net.embed);
+                if featurizer.features() != k || arch.input_dims != k || arch.embed != Some(e) {
+                    return Err(Error::model(
+                        name,
+                        format!(
+                            "the network has {k} features x {e}, the featuriser {} and the metadata {} x {:?}",
+                            featurizer.features(),
+                            arch.input_dims,
+                            arch.embed
+                        ),
+                    ));
+                }
+                if arch.wide != Some(net.wide.is_some()) || arch.hidden != net.tail.iter().take(net.tail.len().saturating_sub(1)).map(|l| l.outputs).collect::<Vec<_>>() {
+                    return Err(Error::model(name, "the network's tail or wide term does not match the architecture"));
+                }
+                if meta.embedder != crate::embed::EmbedderSpec::Ngrams(featurizer.spec().clone()) {
+                    return Err(Error::model(name, "the featuriser's settings differ from the metadata's"));
+                }
+                Engine::Sparse { featurizer: featurizer.clone(), scorer: SparseScorer::new(net.clone())? }
+            }
+        };
+        Ok(Model { meta, weights, engine })
     }
 
     /// Load and verify a model file.
@@ -85,8 +153,8 @@ impl Model {
     }
 
     fn from_bytes_named(bytes: &[u8], name: &str) -> Result<Model> {
-        let (meta, layers) = file::from_bytes(bytes, name)?;
-        Model::new(meta, layers).map_err(|e| match e {
+        let (meta, weights) = file::from_bytes(bytes, name)?;
+        Model::assemble(meta, weights).map_err(|e| match e {
             Error::Model { reason, .. } => Error::model(name, reason),
             other => other,
         })
@@ -94,7 +162,7 @@ impl Model {
 
     /// The model file bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        file::to_bytes(&self.meta, &self.layers)
+        file::to_bytes(&self.meta, &self.weights)
     }
 
     /// Write the model file atomically (temp file in the same directory, fsync, rename).
@@ -112,19 +180,59 @@ impl Model {
         serde_json::to_string_pretty(&self.meta).map_err(|e| Error::json("model metadata", e))
     }
 
-    /// Stored layers.
-    pub fn layers(&self) -> &[Layer] {
-        &self.layers
+    /// The stored network.
+    pub fn weights(&self) -> &Weights {
+        &self.weights
     }
 
-    /// The embedder.
-    pub fn embedder(&self) -> &dyn Embedder {
-        self.embedder.as_ref()
+    /// Hex sha256 of the weights (the registry's and the quantization record's identity of a network).
+    pub fn weights_sha256(&self) -> String {
+        self.weights.sha256()
     }
 
-    /// The network.
+    /// The stored layers of an MLP model; `None` for a wide-and-deep one.
+    pub fn layers(&self) -> Option<&[Layer]> {
+        match &self.weights {
+            Weights::Mlp(layers) => Some(layers),
+            Weights::WideDeep { .. } => None,
+        }
+    }
+
+    /// The dense embedder of an MLP model; `None` for a wide-and-deep one (see [`Model::featurizer`]).
+    pub fn embedder(&self) -> Option<&dyn Embedder> {
+        match &self.engine {
+            Engine::Dense { embedder, .. } => Some(embedder.as_ref()),
+            Engine::Sparse { .. } => None,
+        }
+    }
+
+    /// The n-gram featuriser of a wide-and-deep model; `None` for an MLP.
+    pub fn featurizer(&self) -> Option<&SparseFeaturizer> {
+        match &self.engine {
+            Engine::Sparse { featurizer, .. } => Some(featurizer),
+            Engine::Dense { .. } => None,
+        }
+    }
+
+    /// The dense network's scorer (the MLP, or the wide-and-deep tail): its kernel and precision.
     pub fn scorer(&self) -> &Scorer {
-        &self.scorer
+        match &self.engine {
+            Engine::Dense { scorer, .. } => scorer,
+            Engine::Sparse { scorer, .. } => scorer.tail(),
+        }
+    }
+
+    /// The wide-and-deep scorer; `None` for an MLP.
+    pub fn sparse_scorer(&self) -> Option<&SparseScorer> {
+        match &self.engine {
+            Engine::Sparse { scorer, .. } => Some(scorer),
+            Engine::Dense { .. } => None,
+        }
+    }
+
+    /// How the model reads text (`None`: as it is, whole).
+    pub fn text_spec(&self) -> Option<&TextSpec> {
+        self.meta.text.as_ref()
     }
 
     /// Decision threshold: scores `>= threshold` are malicious.
@@ -132,7 +240,7 @@ impl Model {
         self.meta.threshold
     }
 
-    /// Embedding width.
+    /// Input width of the network: embedding dims (MLP) or n-gram vocabulary size (wide-and-deep).
     pub fn dims(&self) -> usize {
         self.meta.architecture.input_dims
     }
@@ -151,27 +259,65 @@ impl Model {
         Ok(self)
     }
 
-    /// Replace the metadata (the network stays); checked like [`Model::new`].
+    /// Replace the metadata (the network stays); checked like [`Model::assemble`].
     pub fn with_meta(self, meta: ModelMeta) -> Result<Model> {
-        Model::new(meta, self.layers)
+        Model::assemble(meta, self.weights)
     }
 
     /// Malicious probability of each text.
     pub fn score_texts(&self, texts: &[&str]) -> Result<Vec<f32>> {
-        let x = self.embedder.embed(texts)?;
-        let mut out = vec![0.0; texts.len()];
-        self.scorer.score_into(&x, &mut out)?;
+        Ok(self.score_detailed(texts)?.into_iter().map(|s| s.score).collect())
+    }
+
+    /// Score of each text with the views behind it (see the module docs).
+    pub fn score_detailed(&self, texts: &[&str]) -> Result<Vec<Scored>> {
+        let Some(spec) = &self.meta.text else {
+            let scores = self.score_views(texts)?;
+            return Ok(scores.into_iter().map(|score| Scored { score, views: 1, windows: 0, view: ViewKind::Whole }).collect());
+        };
+        let mut out = Vec::with_capacity(texts.len());
+        // Views of a block of texts are scored together; `owner` maps each view to its text.
+        for block in texts.chunks(SCORE_CHUNK) {
+            let mut views: Vec<(ViewKind, String)> = Vec::with_capacity(block.len());
+            let mut owner: Vec<usize> = Vec::with_capacity(block.len());
+            for (i, t) in block.iter().enumerate() {
+                let v = spec.views(t);
+                owner.extend(std::iter::repeat_n(i, v.len()));
+                views.extend(v);
+            }
+            let refs: Vec<&str> = views.iter().map(|(_, t)| t.as_str()).collect();
+            let scores = self.score_views(&refs)?;
+            let first = out.len();
+            out.extend(std::iter::repeat_n(Scored { score: f32::NEG_INFINITY, views: 0, windows: 0, view: ViewKind::Whole }, block.len()));
+            for ((&i, (kind, _)), &s) in owner.iter().zip(&views).zip(&scores) {
+                let o = &mut out[first + i];
+                o.views += 1;
+                o.windows += usize::from(*kind == ViewKind::Window);
+                if s > o.score {
+                    o.score = s;
+                    o.view = *kind;
+                }
+            }
+        }
         Ok(out)
     }
 
-    /// Malicious probability of each record's text (embedded and scored in batches of 4096).
-    pub fn score_records(&self, rows: &[Record]) -> Result<Vec<f32>> {
-        let mut out = Vec::with_capacity(rows.len());
-        for chunk in rows.chunks(4096) {
-            let texts: Vec<&str> = chunk.iter().map(|r| r.text.as_str()).collect();
-            out.extend(self.score_texts(&texts)?);
+    /// Scores of texts as they are (no views), in chunks.
+    fn score_views(&self, texts: &[&str]) -> Result<Vec<f32>> {
+        let mut out = vec![0.0; texts.len()];
+        for (chunk, o) in texts.chunks(SCORE_CHUNK).zip(out.chunks_mut(SCORE_CHUNK)) {
+            match &self.engine {
+                Engine::Dense { embedder, scorer } => scorer.score_into(&embedder.embed(chunk)?, o)?,
+                Engine::Sparse { featurizer, scorer } => scorer.score_into(&featurizer.featurize(chunk), o)?,
+            }
         }
         Ok(out)
+    }
+
+    /// Malicious probability of each record's text.
+    pub fn score_records(&self, rows: &[Record]) -> Result<Vec<f32>> {
+        let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+        self.score_texts(&texts)
     }
 
     /// Malicious probability of one text.
@@ -179,8 +325,30 @@ impl Model {
         Ok(self.score_texts(&[text])?[0])
     }
 
-    /// Scores of `n x dims` row-major embeddings into `out` (`n`).
+    /// The features of texts for a wide-and-deep model, read as the model reads them for training
+    /// (canonical, whole); an error for an MLP.
+    pub fn features(&self, texts: &[&str]) -> Result<SparseRows> {
+        let Some(f) = self.featurizer() else {
+            return Err(Error::param("model", "mlp", "only wide-and-deep models have sparse features"));
+        };
+        Ok(match &self.meta.text {
+            Some(spec) => {
+                let canon: Vec<String> = texts.iter().map(|t| spec.normalize.apply(t)).collect();
+                f.featurize(&canon.iter().map(String::as_str).collect::<Vec<_>>())
+            }
+            None => f.featurize(texts),
+        })
+    }
+
+    /// Scores of `n x dims` row-major embeddings into `out` (`n`); MLP models only.
     pub fn score_embeddings_into(&self, x: &[f32], out: &mut [f32]) -> Result<()> {
+        let Engine::Dense { scorer, .. } = &self.engine else {
+            return Err(Error::param(
+                "model",
+                "wide_deep",
+                "this model scores text through its n-gram featuriser; it takes no embeddings",
+            ));
+        };
         let d = self.dims();
         if !x.len().is_multiple_of(d) {
             return Err(Error::shape("embeddings", format!("n x {d} floats"), x.len()));
@@ -188,10 +356,10 @@ impl Model {
         if out.len() != x.len() / d {
             return Err(Error::shape("scores output", x.len() / d, out.len()));
         }
-        self.scorer.score_into(x, out)
+        scorer.score_into(x, out)
     }
 
-    /// Scores of `n x dims` row-major embeddings.
+    /// Scores of `n x dims` row-major embeddings; MLP models only.
     pub fn score_embeddings(&self, x: &[f32]) -> Result<Vec<f32>> {
         let mut out = vec![0.0; x.len() / self.dims().max(1)];
         self.score_embeddings_into(x, &mut out)?;

@@ -3,10 +3,11 @@
 //! threshold and metadata), and its parity against the source ([`crate::eval::Parity`]), which the
 //! metadata records as a [`QuantizationInfo`].
 
-use super::{weights_sha256, Model, QuantizationInfo};
+use super::{Model, QuantizationInfo, StoredWideDeep, Weights};
 use crate::error::{Error, Result};
 use crate::eval::{Parity, Tolerance};
-use crate::infer::quantize::quantize_layers;
+use crate::infer::quantize::{quantize_layers, quantize_matrix};
+use std::sync::Arc;
 use crate::nn::Precision;
 use std::collections::BTreeMap;
 
@@ -23,18 +24,30 @@ pub fn quantize(model: &Model, precision: Precision) -> Result<Model> {
             "the source model must be f32 (quantizing a quantized model compounds the error)",
         ));
     }
-    let layers = quantize_layers(model.layers(), precision)?;
+    let weights = match model.weights() {
+        Weights::Mlp(layers) => Weights::Mlp(quantize_layers(layers, precision)?),
+        Weights::WideDeep { featurizer, net } => {
+            // The table is nearly all of the weights; the tail (a few thousand) and the wide term (one
+            // number per feature) stay f32, which keeps the decisions of the quantized model on the
+            // f32 one's.
+            let table = quantize_matrix(&net.table, net.embed, precision)?;
+            Weights::WideDeep {
+                featurizer: featurizer.clone(),
+                net: Arc::new(StoredWideDeep { table, ..(**net).clone() }),
+            }
+        }
+    };
     let mut meta = model.meta().clone();
     meta.precision = precision;
     meta.quantization = (precision != Precision::F32).then(|| QuantizationInfo {
         source_precision: model.precision(),
-        source_weights_sha256: weights_sha256(model.layers()),
+        source_weights_sha256: model.weights_sha256(),
         rows: 0,
         max_abs_diff: 0.0,
         decision_agreement: 1.0,
         details: BTreeMap::new(),
     });
-    Model::new(meta, layers)
+    Model::assemble(meta, weights)
 }
 
 /// Compare `quantized` against `source` on `n x dims` embeddings `x` (with optional 0/1 labels), held to
@@ -56,10 +69,23 @@ pub fn parity(source: &Model, quantized: &Model, x: &[f32], labels: Option<&[u8]
     )
 }
 
-/// [`parity`] on texts (embedded with the source model's embedder).
+/// Parity of `quantized` against `source` on texts, each scored as the models score them (through
+/// their text spec and featuriser), held to [`MIN_AGREEMENT`].
 pub fn parity_texts(source: &Model, quantized: &Model, texts: &[&str], labels: Option<&[u8]>) -> Result<Parity> {
-    let x = source.embedder().embed(texts)?;
-    parity(source, quantized, &x, labels)
+    if source.dims() != quantized.dims() || source.meta().architecture.kind != quantized.meta().architecture.kind {
+        return Err(Error::shape("quantized model", source.dims(), quantized.dims()));
+    }
+    let a = source.score_texts(texts)?;
+    let b = quantized.score_texts(texts)?;
+    Parity::measure(
+        format!("{} model vs {}", quantized.precision(), source.precision()),
+        quantized.precision(),
+        &a,
+        &b,
+        source.threshold(),
+        labels,
+        Tolerance::agreement(MIN_AGREEMENT),
+    )
 }
 
 /// `model` with its [`QuantizationInfo`] updated from `p` (FPR/TPR of both go into `details`).

@@ -110,7 +110,10 @@ pub fn export(model: &Model, precision: Option<Precision>) -> Result<Exported> {
 
 /// Export `model` with `opts`.
 pub fn export_with(model: &Model, opts: &ExportOptions) -> Result<Exported> {
-    export_layers_with(model.meta(), model.layers(), opts.precision.unwrap_or(model.precision()), opts.int8_activations)
+    let Some(layers) = model.layers() else {
+        return Err(Error::param("model", "wide_deep", "ONNX export of wide-and-deep models is not built yet"));
+    };
+    export_layers_with(model.meta(), layers, opts.precision.unwrap_or(model.precision()), opts.int8_activations)
 }
 
 /// Export stored `layers` described by `meta` at `precision`.

@@ -8,31 +8,44 @@ pub mod retrain;
 
 use crate::data::{self, BalanceReport, ClassWeights, DedupeStats, LoadOptions, Record, SplitParams};
 use crate::digest::{hex, sha256_hex};
-use crate::embed::{Embedder, EmbedderSpec, HashSpec};
+use crate::embed::{Embedder, EmbedderSpec, HashSpec, NgramSpec, SparseFeaturizer};
 use crate::error::{Error, Result};
-use crate::eval::{self, Calibration, Report};
-use crate::model::{DatasetFingerprint, FileFingerprint, Model, ModelMeta};
+use crate::eval::{self, Calibration, CalibrationRule, Report};
+use crate::model::{DatasetFingerprint, FileFingerprint, Model, ModelMeta, Weights};
 use crate::nn::Precision;
-use crate::train::{self, TrainObserver, TrainParams, TrainSet};
+use crate::text::TextSpec;
+use crate::train::sparse::SparseSet;
+use crate::train::{self, TrainObserver, TrainParams, TrainSet, ValidTrainParams};
+use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 /// Everything a training job needs; every field has a documented default, and the JSON form (field
 /// names as here) is what the C API and the Python package accept.
+///
+/// The defaults are the built-in default model (see [`TrainConfig::default`]); [`TrainConfig::preset`]
+/// names the other starting points (`seed`: the original recipe, reproducible as it was).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
     /// Training CSV files; empty means the built-in corpus.
     pub data: Vec<PathBuf>,
-    /// Embedder (default: the hashing embedder, 512 dims).
+    /// Featuriser: the sparse n-gram featuriser (default; trains a wide-and-deep network), or a dense
+    /// embedder (`hash`, `onnx`; trains an MLP).
     pub embedder: EmbedderSpec,
+    /// How texts are read: canonical form and scored views (default: all steps on; `null`: texts as
+    /// they are, whole, as the `seed` preset).
+    pub text: Option<TextSpec>,
     /// Network and optimiser settings.
     pub train: TrainParams,
     /// Split fractions and seed.
     pub split: SplitParams,
     /// FPR the threshold is calibrated for on the validation split (default 0.01).
     pub target_fpr: f64,
+    /// How the threshold qualifies for `target_fpr` on validation (default `wilson`: its 95% upper
+    /// bound; `point`: the measured FPR).
+    pub calibration: CalibrationRule,
     /// Continue past invalid rows (written to `rejects`) instead of failing.
     pub skip_invalid: bool,
     /// Where to write rejected rows (invalid with `skip_invalid`, and label conflicts). Required when
@@ -42,19 +55,26 @@ pub struct TrainConfig {
     pub class_weights: Option<ClassWeights>,
     /// Multiply each row's weight by its `confidence` (default true).
     pub use_confidence: bool,
-    /// Directory of the on-disk embedding cache ([`crate::embed::EmbeddingCache`]); retraining with the
-    /// same embedder then skips re-embedding known texts (default: none).
+    /// Directory of the on-disk embedding cache ([`crate::embed::EmbeddingCache`]) of a dense
+    /// embedder; retraining with the same embedder then skips re-embedding known texts (default: none).
     pub embed_cache: Option<PathBuf>,
 }
 
+/// The names [`TrainConfig::preset`] knows.
+pub const PRESETS: [&str; 2] = ["default", "seed"];
+
 impl Default for TrainConfig {
+    /// The built-in default model: sparse n-grams (2^19 buckets, char 3-5 and word 1-2, IDF, min_df 2)
+    /// read through the text spec, a wide-and-deep network, threshold by the Wilson rule.
     fn default() -> Self {
         TrainConfig {
             data: Vec::new(),
-            embedder: EmbedderSpec::Hash(HashSpec::default()),
+            embedder: EmbedderSpec::Ngrams(NgramSpec::default()),
+            text: Some(TextSpec::default()),
             train: TrainParams::default(),
             split: SplitParams::default(),
             target_fpr: 0.01,
+            calibration: CalibrationRule::Wilson,
             skip_invalid: false,
             rejects: None,
             class_weights: None,
@@ -65,14 +85,52 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
-    /// Parse the JSON form (unknown keys are an error naming them).
+    /// A named starting point: `default` ([`TrainConfig::default`]) or `seed` (the original recipe:
+    /// the 512-dim hashing embedder, texts as they are, the MLP [256, 128, 64] with dropout 0.3, AdamW
+    /// lr 1e-4 and weight decay 1e-3, batch 32, 12 epochs, patience 3 on validation loss, the point
+    /// calibration rule).
+    pub fn preset(name: &str) -> Result<TrainConfig> {
+        match name {
+            "default" => Ok(TrainConfig::default()),
+            "seed" => Ok(TrainConfig {
+                embedder: EmbedderSpec::Hash(HashSpec::default()),
+                text: None,
+                train: TrainParams::seed(),
+                calibration: CalibrationRule::Point,
+                ..TrainConfig::default()
+            }),
+            other => Err(Error::param("preset", other, format!("expected one of {}", PRESETS.join(", ")))),
+        }
+    }
+
+    /// Parse the JSON form (unknown keys are an error naming them). A `"preset"` key picks the
+    /// starting point the other keys change (default: `default`); nested objects (`train`, `split`,
+    /// `embedder` ...) are merged key by key.
     pub fn from_json(json: &str) -> Result<TrainConfig> {
-        serde_json::from_str(json).map_err(|e| Error::json("training config", e))
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::json("training config", e))?;
+        let serde_json::Value::Object(mut given) = value else {
+            return Err(Error::param("config", "not an object", "the training config is a JSON object"));
+        };
+        let preset = match given.remove("preset") {
+            None => "default".to_owned(),
+            Some(serde_json::Value::String(p)) => p,
+            Some(other) => return Err(Error::param("preset", other, "must be a string")),
+        };
+        let base = serde_json::to_value(TrainConfig::preset(&preset)?).map_err(|e| Error::json("training config", e))?;
+        let mut merged = base;
+        merge(&mut merged, serde_json::Value::Object(given));
+        serde_json::from_value(merged).map_err(|e| Error::json("training config", e))
     }
 
     /// Validate every setting before any work is done.
     pub fn check(&self) -> Result<()> {
         self.train.check()?;
+        if let Some(t) = &self.text {
+            t.check()?;
+        }
+        if let EmbedderSpec::Ngrams(n) = &self.embedder {
+            n.check()?;
+        }
         if !(self.target_fpr.is_finite() && (0.0..=1.0).contains(&self.target_fpr)) {
             return Err(Error::param("target_fpr", self.target_fpr, "must be in [0, 1]"));
         }
@@ -84,6 +142,30 @@ impl TrainConfig {
             }
         }
         Ok(())
+    }
+}
+
+/// `base` with `over` merged in: objects key by key (recursively), anything else replaced. A
+/// featuriser of another `kind` replaces the base one whole (its other keys would not apply).
+fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
+    use serde_json::Value;
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            let other_kind = o.get("kind").is_some() && o.get("kind") != b.get("kind");
+            if other_kind {
+                *b = o;
+                return;
+            }
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
+                    _ => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
     }
 }
 
@@ -222,10 +304,16 @@ pub fn train_observed(
 ) -> Result<TrainOutcome> {
     config.check()?;
     let params = config.train.check()?;
-    let embedder = config.embedder.build()?;
-    let embedder: Box<dyn Embedder> = match &config.embed_cache {
-        Some(dir) => Box::new(crate::embed::EmbeddingCache::new(dir)?.wrap(embedder)?),
-        None => embedder,
+    // A dense embedder is built before any data is read, so that a missing resource fails fast.
+    let embedder = match &config.embedder {
+        EmbedderSpec::Ngrams(_) => None,
+        spec => {
+            let e = spec.build()?;
+            Some(match &config.embed_cache {
+                Some(dir) => Box::new(crate::embed::EmbeddingCache::new(dir)?.wrap(e)?) as Box<dyn Embedder>,
+                None => e,
+            })
+        }
     };
 
     observer.on_phase("loading", 0);
@@ -250,40 +338,25 @@ pub fn train_observed(
             }
         }
     }
-
-    let total = split.train.len() + split.val.len() + split.test.len();
-    observer.on_phase("embedding", total);
-    let mut done = 0;
-    let mut embed_part = |rows: &[Record], observer: &mut dyn JobObserver| {
-        let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
-        let offset = done;
-        done += rows.len();
-        crate::embed::embed_with_progress(embedder.as_ref(), &texts, EMBED_CHUNK, &mut |d, _| {
-            observer.on_embedded(offset + d, total)
-        })
+    let parts = Parts {
+        split: &split,
+        w_train: row_weights(&split.train, class_weights, config.use_confidence),
+        w_val: row_weights(&split.val, class_weights, config.use_confidence),
     };
-    let x_train = embed_part(&split.train, &mut *observer)?;
-    let x_val = embed_part(&split.val, &mut *observer)?;
-    let x_test = embed_part(&split.test, &mut *observer)?;
-    let (y_train, y_val) = (labels(&split.train), labels(&split.val));
-    let w_train = row_weights(&split.train, class_weights, config.use_confidence);
-    let w_val = row_weights(&split.val, class_weights, config.use_confidence);
-    let dims = embedder.dims();
-
-    observer.on_phase("training", split.train.len());
-    let (mlp, history) = train::fit_mlp(
-        &params,
-        &TrainSet { x: &x_train, dims, y: &y_train, w: &w_train },
-        &TrainSet { x: &x_val, dims, y: &y_val, w: &w_val },
-        &mut *observer,
-    )?;
+    let (model, scored) = match (&config.embedder, embedder) {
+        (EmbedderSpec::Ngrams(spec), _) => (fit_wide_deep(config, spec, &params, &parts, observer)?, None),
+        (_, Some(embedder)) => {
+            let (m, x_val, x_test) = fit_mlp(config, embedder.as_ref(), &params, &parts, observer)?;
+            (m, Some((x_val, x_test)))
+        }
+        (_, None) => return Err(Error::param("embedder", "none", "no embedder was built")),
+    };
 
     observer.on_phase("evaluating", split.val.len() + split.test.len());
     let mut meta = ModelMeta {
         target_fpr: Some(config.target_fpr),
         class_weights: Some(class_weights),
         training: Some(config.train.clone()),
-        history: Some(history),
         dataset: Some(DatasetFingerprint {
             sha256: fingerprint_rows.1,
             rows: fingerprint_rows.0,
@@ -294,16 +367,115 @@ pub fn train_observed(
             test: split.test.len(),
             files,
         }),
-        ..ModelMeta::untrained(embedder.spec(), mlp.hidden(), Precision::F32)
+        ..model.meta().clone()
     };
-    let model = Model::new(meta.clone(), mlp.to_layers())?;
-    let val_scores = model.score_embeddings(&x_val)?;
+    // Threshold and report come from the scores every host computes: views and all. A model that reads
+    // texts whole scores the embeddings it was trained on (the same numbers, without embedding twice).
+    let (val_scores, test_scores) = match scored {
+        Some((x_val, x_test)) if model.text_spec().is_none() => (model.score_embeddings(&x_val)?, model.score_embeddings(&x_test)?),
+        _ => (model.score_records(&split.val)?, model.score_records(&split.test)?),
+    };
     let val_labels: Vec<u8> = split.val.iter().map(|r| r.label).collect();
-    let calibration = eval::calibrate(&val_scores, &val_labels, config.target_fpr)?;
-    let test_scores = model.score_embeddings(&x_test)?;
+    let calibration = eval::calibrate_with(&val_scores, &val_labels, config.target_fpr, config.calibration)?;
     let report = eval::evaluate(&test_scores, &split.test, calibration.threshold)?;
     meta.threshold = calibration.threshold;
     meta.eval = Some(report.clone());
     let model = model.with_meta(meta)?;
     Ok(TrainOutcome { model, balance, dedupe, rejected, calibration, report })
+}
+
+/// The split with its per-row training weights.
+struct Parts<'a> {
+    split: &'a data::Split,
+    w_train: Vec<f32>,
+    w_val: Vec<f32>,
+}
+
+/// The canonical texts of rows (as the model will read them whole), or the texts as they are.
+fn read_texts(text: Option<&TextSpec>, rows: &[Record]) -> Vec<String> {
+    match text {
+        Some(t) => rows.iter().map(|r| t.normalize.apply(&r.text)).collect(),
+        None => rows.iter().map(|r| r.text.clone()).collect(),
+    }
+}
+
+/// Fit the n-gram vocabulary on the training texts and train the wide-and-deep network; the model's
+/// threshold is not yet calibrated.
+fn fit_wide_deep(
+    config: &TrainConfig,
+    spec: &NgramSpec,
+    params: &ValidTrainParams,
+    parts: &Parts<'_>,
+    observer: &mut dyn JobObserver,
+) -> Result<Model> {
+    let split = parts.split;
+    let total = split.train.len() + split.val.len();
+    observer.on_phase("embedding", total);
+    let train_texts = read_texts(config.text.as_ref(), &split.train);
+    let val_texts = read_texts(config.text.as_ref(), &split.val);
+    fn refs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    let featurizer = SparseFeaturizer::fit(spec.clone(), &refs(&train_texts))?;
+    let x_train = featurizer.featurize(&refs(&train_texts));
+    observer.on_embedded(split.train.len(), total);
+    let x_val = featurizer.featurize(&refs(&val_texts));
+    observer.on_embedded(total, total);
+    let (y_train, y_val) = (labels(&split.train), labels(&split.val));
+
+    observer.on_phase("training", split.train.len());
+    let (net, history) = train::sparse::fit_wide_deep(
+        params,
+        featurizer.features(),
+        &SparseSet { x: &x_train, y: &y_train, w: &parts.w_train },
+        &SparseSet { x: &x_val, y: &y_val, w: &parts.w_val },
+        &mut *observer,
+    )?;
+    let meta = ModelMeta {
+        text: config.text.clone(),
+        history: Some(history),
+        ..ModelMeta::untrained_wide_deep(spec.clone(), featurizer.features(), net.embed, net.hidden(), net.wide.is_some(), Precision::F32)
+    };
+    Model::assemble(meta, Weights::WideDeep { featurizer: Arc::new(featurizer), net: Arc::new(net.to_stored()) })
+}
+
+/// Embed the splits and train the MLP; returns the (uncalibrated) model and the validation and test
+/// embeddings.
+fn fit_mlp(
+    config: &TrainConfig,
+    embedder: &dyn Embedder,
+    params: &ValidTrainParams,
+    parts: &Parts<'_>,
+    observer: &mut dyn JobObserver,
+) -> Result<(Model, Vec<f32>, Vec<f32>)> {
+    let split = parts.split;
+    let total = split.train.len() + split.val.len() + split.test.len();
+    observer.on_phase("embedding", total);
+    let mut done = 0;
+    let mut embed_part = |rows: &[Record], observer: &mut dyn JobObserver| {
+        let texts = read_texts(config.text.as_ref(), rows);
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let offset = done;
+        done += rows.len();
+        crate::embed::embed_with_progress(embedder, &texts, EMBED_CHUNK, &mut |d, _| observer.on_embedded(offset + d, total))
+    };
+    let x_train = embed_part(&split.train, &mut *observer)?;
+    let x_val = embed_part(&split.val, &mut *observer)?;
+    let x_test = embed_part(&split.test, &mut *observer)?;
+    let (y_train, y_val) = (labels(&split.train), labels(&split.val));
+    let dims = embedder.dims();
+
+    observer.on_phase("training", split.train.len());
+    let (mlp, history) = train::fit_mlp(
+        params,
+        &TrainSet { x: &x_train, dims, y: &y_train, w: &parts.w_train },
+        &TrainSet { x: &x_val, dims, y: &y_val, w: &parts.w_val },
+        &mut *observer,
+    )?;
+    let meta = ModelMeta {
+        text: config.text.clone(),
+        history: Some(history),
+        ..ModelMeta::untrained(embedder.spec(), mlp.hidden(), Precision::F32)
+    };
+    Ok((Model::new(meta, mlp.to_layers())?, x_val, x_test))
 }

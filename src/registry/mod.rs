@@ -20,7 +20,7 @@ pub use store::{FaultPoint, FAULT_ENV};
 
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
-use crate::model::{now_rfc3339, weights_sha256};
+use crate::model::now_rfc3339;
 use crate::Model;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -432,7 +432,7 @@ impl Registry {
             version,
             file,
             sha256: sha256_hex(&bytes),
-            weights_sha256: weights_sha256(loaded.layers()),
+            weights_sha256: loaded.weights_sha256(),
             size: bytes.len() as u64,
             added: now_rfc3339(),
             source: model.display().to_string(),

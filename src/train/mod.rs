@@ -37,17 +37,19 @@ use crate::error::Result;
 use crate::nn::Mlp;
 use serde::{Deserialize, Serialize};
 
-/// Training settings with the documented defaults; validate with [`TrainParams::check`].
+/// Training settings with the documented defaults (those of the built-in default model, a
+/// wide-and-deep network over sparse n-grams; [`TrainParams::seed`] is the original MLP recipe);
+/// validate with [`TrainParams::check`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrainParams {
-    /// Hidden layer widths (default [256, 128, 64]).
+    /// Hidden layer widths: of the MLP, or of the wide-and-deep tail after the bag (default [32]).
     pub hidden: Vec<usize>,
-    /// Dropout probability after each hidden ReLU (default 0.3).
+    /// Dropout probability after each hidden ReLU (and the bag's, for wide-and-deep; default 0).
     pub dropout: f32,
-    /// AdamW learning rate (default 1e-4).
+    /// AdamW learning rate (default 1e-3).
     pub learning_rate: f32,
-    /// AdamW decoupled weight decay, the seed's L2 (default 1e-3).
+    /// AdamW decoupled weight decay (default 0).
     pub weight_decay: f32,
     /// AdamW beta1 (default 0.9).
     pub beta1: f32,
@@ -55,11 +57,11 @@ pub struct TrainParams {
     pub beta2: f32,
     /// AdamW epsilon (default 1e-8).
     pub epsilon: f32,
-    /// Mini-batch size (default 32).
+    /// Mini-batch size (default 64).
     pub batch_size: usize,
-    /// Maximum epochs (default 12).
+    /// Maximum epochs (default 6).
     pub epochs: usize,
-    /// Early-stopping patience in epochs on validation loss (default 3; 0 disables early stopping).
+    /// Early-stopping patience in epochs (default 2; 0 disables early stopping).
     pub patience: usize,
     /// Seed for initialisation, shuffling and dropout (default 42).
     pub seed: u64,
@@ -67,9 +69,59 @@ pub struct TrainParams {
     pub embed: usize,
     /// Give a wide-and-deep network its linear ("wide") term over the sparse features (default true).
     pub wide: bool,
-    /// The validation figure that picks the epoch to keep and drives early stopping (default
-    /// `val_loss`).
+    /// The validation figure that picks the epoch to keep and drives early stopping, for
+    /// wide-and-deep networks (default `recall_at_fpr`; the MLP always watches the validation loss).
     pub select: Select,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        TrainParams {
+            hidden: vec![32],
+            dropout: 0.0,
+            learning_rate: 1e-3,
+            weight_decay: 0.0,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            batch_size: 64,
+            epochs: 6,
+            patience: 2,
+            seed: 42,
+            embed: 64,
+            wide: true,
+            select: Select::RecallAtFpr,
+        }
+    }
+}
+
+impl TrainParams {
+    /// The seed's recipe: MLP [256, 128, 64], dropout 0.3, AdamW lr 1e-4 with weight decay 1e-3,
+    /// batch 32, 12 epochs, patience 3 on validation loss, seed 42.
+    pub fn seed() -> TrainParams {
+        TrainParams {
+            hidden: vec![256, 128, 64],
+            dropout: 0.3,
+            learning_rate: 1e-4,
+            weight_decay: 1e-3,
+            batch_size: 32,
+            epochs: 12,
+            patience: 3,
+            select: Select::ValLoss,
+            ..TrainParams::default()
+        }
+    }
+}
+
+/// Settings that passed [`TrainParams::check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidTrainParams(pub(crate) TrainParams);
+
+impl std::ops::Deref for ValidTrainParams {
+    type Target = TrainParams;
+    fn deref(&self) -> &TrainParams {
+        &self.0
+    }
 }
 
 /// What early stopping watches on the validation set.
@@ -87,38 +139,6 @@ pub enum Select {
 
 /// The FPR at which [`Select::RecallAtFpr`] reads recall.
 pub const SELECT_FPR: f64 = 0.01;
-
-impl Default for TrainParams {
-    fn default() -> Self {
-        TrainParams {
-            hidden: vec![256, 128, 64],
-            dropout: 0.3,
-            learning_rate: 1e-4,
-            weight_decay: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            epsilon: 1e-8,
-            batch_size: 32,
-            epochs: 12,
-            patience: 3,
-            seed: 42,
-            embed: 64,
-            wide: true,
-            select: Select::ValLoss,
-        }
-    }
-}
-
-/// Settings that passed [`TrainParams::check`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValidTrainParams(pub(crate) TrainParams);
-
-impl std::ops::Deref for ValidTrainParams {
-    type Target = TrainParams;
-    fn deref(&self) -> &TrainParams {
-        &self.0
-    }
-}
 
 /// A row-major training matrix with labels and per-sample weights.
 #[derive(Debug, Clone, Copy)]

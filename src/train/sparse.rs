@@ -14,7 +14,7 @@
 //! seed on one kernel path, like the MLP trainer.
 
 use super::adamw::AdamW;
-use super::gemm::Kernel;
+use super::gemm::{isa_dispatch, Kernel};
 use super::net::{Dropout, Net, Workspace};
 use super::{EpochStats, History, Select, TrainObserver, ValidTrainParams, SELECT_FPR};
 use crate::embed::SparseRows;
@@ -31,8 +31,8 @@ const DROPOUT_STREAM: u64 = 0x5350_5253_4452_4f50;
 const INIT_STREAM: u64 = 0x5350_5253_494e_4954;
 /// Standard deviation of the initial table entries.
 const INIT_STD: f32 = 0.05;
-/// Largest table (features x embed) the trainer allocates: 2^31 floats (8 GiB with its moments x4).
-const MAX_TABLE: usize = 1 << 31;
+/// Largest table (features x embed) the trainer allocates: 2^29 floats (8 GiB with its moments).
+const MAX_TABLE: usize = 1 << 29;
 
 /// Sparse training rows with labels and per-row weights.
 #[derive(Debug, Clone, Copy)]
@@ -71,59 +71,127 @@ fn check_sparse_set(set: &SparseSet<'_>, features: usize, what: &str) -> Result<
     Ok(())
 }
 
-/// Lazy Adam over the rows of a `[rows][width]` matrix: only rows with a gradient in a step move.
-struct RowAdam {
+/// A `[rows][width]` parameter matrix trained by lazy Adam: only rows with a gradient in a step move.
+/// Each row keeps its values, moments and gradient side by side (`[p | m | v | g]`, `4 * width`
+/// floats), so a touched row is one contiguous block: the bag and the update each touch one place
+/// in memory per feature instead of four.
+struct SparseParam {
     width: usize,
-    m: Vec<f32>,
-    v: Vec<f32>,
-    /// Gradient accumulator, zero outside the rows of the current step.
-    grad: Vec<f32>,
+    rows: Vec<f32>,
     /// Rows with a gradient in the current step, each once.
     touched: Vec<u32>,
     /// `stamp[row] == step` when the row is in `touched`.
     stamp: Vec<u32>,
 }
 
-impl RowAdam {
-    fn new(rows: usize, width: usize) -> RowAdam {
-        RowAdam {
-            width,
-            m: vec![0.0; rows * width],
-            v: vec![0.0; rows * width],
-            grad: vec![0.0; rows * width],
-            touched: Vec::new(),
-            stamp: vec![u32::MAX; rows],
+impl SparseParam {
+    fn new(rows: usize, width: usize, mut init: impl FnMut() -> f32) -> SparseParam {
+        let mut data = vec![0.0; rows * 4 * width];
+        for row in data.chunks_exact_mut(4 * width) {
+            row[..width].iter_mut().for_each(|v| *v = init());
         }
+        SparseParam { width, rows: data, touched: Vec::new(), stamp: vec![u32::MAX; rows] }
     }
 
-    /// `grad[row] += scale * g` (`g` of length `width`).
-    #[inline]
-    fn add(&mut self, row: u32, step: u32, scale: f32, g: &[f32]) {
-        let r = row as usize;
-        if self.stamp[r] != step {
-            self.stamp[r] = step;
-            self.touched.push(row);
-        }
-        let w = self.width;
-        self.grad[r * w..(r + 1) * w].iter_mut().zip(g).for_each(|(a, &b)| *a += scale * b);
+    /// The values, `[rows][width]` row-major.
+    fn values(&self) -> Vec<f32> {
+        self.rows.chunks_exact(4 * self.width).flat_map(|r| r[..self.width].iter().copied()).collect()
     }
 
-    /// Update the touched rows of `params` and clear their gradients.
-    fn step(&mut self, params: &mut [f32], c: &Consts) {
-        let w = self.width;
-        for &row in &self.touched {
-            let r = row as usize * w;
-            for k in r..r + w {
-                let g = self.grad[k];
-                let m = c.b1 * self.m[k] + (1.0 - c.b1) * g;
-                let v = c.b2 * self.v[k] + (1.0 - c.b2) * g * g;
-                self.m[k] = m;
-                self.v[k] = v;
-                params[k] = params[k] * c.decay - c.step * m / (v.sqrt() * c.inv_bc2_sqrt + c.eps);
-                self.grad[k] = 0.0;
+    fn all_finite(&self) -> bool {
+        self.rows.chunks_exact(4 * self.width).all(|r| r[..self.width].iter().all(|v| v.is_finite()))
+    }
+
+    /// `h += sum_j x_j p[j]` over a row's features (`h` of length `width`).
+    fn bag(&self, kernel: Kernel, h: &mut [f32], idx: &[u32], val: &[f32]) {
+        bag_isa(kernel, h, &self.rows, idx, val);
+    }
+
+    /// `grad[j] += x_j * g` for every feature `(j, x_j)` of a row (`g` of length `width`).
+    fn add_row(&mut self, kernel: Kernel, step: u32, idx: &[u32], val: &[f32], g: &[f32]) {
+        for &j in idx {
+            let r = j as usize;
+            if self.stamp[r] != step {
+                self.stamp[r] = step;
+                self.touched.push(j);
             }
         }
+        scatter_isa(kernel, &mut self.rows, idx, val, g);
+    }
+
+    /// Update the touched rows and clear their gradients.
+    fn step(&mut self, kernel: Kernel, c: &Consts) {
+        adam_rows_isa(kernel, &mut self.rows, &self.touched, self.width, c);
         self.touched.clear();
+    }
+}
+
+isa_dispatch!(fn scatter_isa(rows: &mut [f32], idx: &[u32], val: &[f32], g: &[f32]) => scatter);
+isa_dispatch!(fn bag_isa(h: &mut [f32], rows: &[f32], idx: &[u32], val: &[f32]) => bag_sum);
+isa_dispatch!(fn adam_rows_isa(rows: &mut [f32], touched: &[u32], w: usize, c: &Consts) => adam_rows);
+
+/// Ask for the cache lines of a row a few features ahead: the rows are scattered over a table far
+/// larger than the caches, and the loops are otherwise waiting on memory.
+#[inline(always)]
+fn prefetch(rows: &[f32], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if at < rows.len() {
+        // SAFETY: a prefetch is a hint that never faults; the address is inside `rows`.
+        unsafe { core::arch::x86_64::_mm_prefetch(rows.as_ptr().add(at).cast::<i8>(), core::arch::x86_64::_MM_HINT_T0) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (rows, at);
+}
+
+/// How many features ahead the loops prefetch.
+const AHEAD: usize = 6;
+
+/// `g[j] += x_j * d` over a row's features, in the `[p | m | v | g]` layout (`d.len()` is the width).
+#[inline(always)]
+fn scatter(rows: &mut [f32], idx: &[u32], val: &[f32], d: &[f32]) {
+    let w = d.len();
+    for (k, (&j, &x)) in idx.iter().zip(val).enumerate() {
+        if let Some(&ahead) = idx.get(k + AHEAD) {
+            prefetch(rows, ahead as usize * 4 * w + 3 * w);
+        }
+        let g = &mut rows[j as usize * 4 * w + 3 * w..j as usize * 4 * w + 4 * w];
+        g.iter_mut().zip(d).for_each(|(a, &b)| *a += x * b);
+    }
+}
+
+/// `h += sum_j x_j p[j]` in feature order, in the `[p | m | v | g]` layout (`h.len()` is the width).
+#[inline(always)]
+fn bag_sum(h: &mut [f32], rows: &[f32], idx: &[u32], val: &[f32]) {
+    let w = h.len();
+    for (k, (&j, &x)) in idx.iter().zip(val).enumerate() {
+        if let Some(&ahead) = idx.get(k + AHEAD) {
+            prefetch(rows, ahead as usize * 4 * w);
+        }
+        let p = &rows[j as usize * 4 * w..j as usize * 4 * w + w];
+        h.iter_mut().zip(p).for_each(|(a, &t)| *a += x * t);
+    }
+}
+
+/// Adam with decoupled decay on the touched rows, clearing their gradients.
+#[inline(always)]
+fn adam_rows(rows: &mut [f32], touched: &[u32], w: usize, c: &Consts) {
+    for (k, &row) in touched.iter().enumerate() {
+        if let Some(&ahead) = touched.get(k + AHEAD) {
+            prefetch(rows, ahead as usize * 4 * w);
+        }
+        let block = &mut rows[row as usize * 4 * w..(row as usize + 1) * 4 * w];
+        let (p, rest) = block.split_at_mut(w);
+        let (m, rest) = rest.split_at_mut(w);
+        let (v, g) = rest.split_at_mut(w);
+        for i in 0..w {
+            let gi = g[i];
+            let mi = c.b1 * m[i] + (1.0 - c.b1) * gi;
+            let vi = c.b2 * v[i] + (1.0 - c.b2) * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = p[i] * c.decay - c.step * mi / (vi.sqrt() * c.inv_bc2_sqrt + c.eps);
+            g[i] = 0.0;
+        }
     }
 }
 
@@ -156,9 +224,9 @@ impl Consts {
 struct State {
     features: usize,
     embed: usize,
-    table: Vec<f32>,
+    table: SparseParam,
     bias: Vec<f32>,
-    wide: Option<Vec<f32>>,
+    wide: Option<SparseParam>,
     tail: Net,
 }
 
@@ -167,29 +235,27 @@ impl State {
         WideDeep {
             features: self.features,
             embed: self.embed,
-            table: self.table.clone(),
+            table: self.table.values(),
             bias: self.bias.clone(),
             tail: self.tail.to_mlp(),
-            wide: self.wide.clone(),
+            wide: self.wide.as_ref().map(SparseParam::values),
         }
     }
 
     /// `bias + sum_j x_j table[j]` of row `r` into `h` (before ReLU).
-    fn bag(&self, x: &SparseRows, r: usize, h: &mut [f32]) {
-        let e = self.embed;
+    fn bag(&self, kernel: Kernel, x: &SparseRows, r: usize, h: &mut [f32]) {
         h.copy_from_slice(&self.bias);
         let (idx, val) = x.row(r);
-        for (&j, &v) in idx.iter().zip(val) {
-            let row = &self.table[j as usize * e..(j as usize + 1) * e];
-            h.iter_mut().zip(row).for_each(|(a, &t)| *a += v * t);
-        }
+        self.table.bag(kernel, h, idx, val);
     }
 
-    fn wide_logit(&self, x: &SparseRows, r: usize) -> f32 {
+    fn wide_logit(&self, kernel: Kernel, x: &SparseRows, r: usize) -> f32 {
         match &self.wide {
             Some(w) => {
                 let (idx, val) = x.row(r);
-                idx.iter().zip(val).map(|(&j, &v)| v * w[j as usize]).sum()
+                let mut z = [0.0];
+                w.bag(kernel, &mut z, idx, val);
+                z[0]
             }
             None => 0.0,
         }
@@ -235,9 +301,9 @@ pub fn fit_wide_deep_with(
     let mut state = State {
         features,
         embed: e,
-        table: (0..features * e).map(|_| init.normal() * INIT_STD).collect(),
+        table: SparseParam::new(features, e, || init.normal() * INIT_STD),
         bias: vec![0.0; e],
-        wide: params.wide.then(|| vec![0.0; features]),
+        wide: params.wide.then(|| SparseParam::new(features, 1, || 0.0)),
         tail: Net::from_mlp(&Mlp::init(e, &params.hidden, params.seed)?),
     };
     let bs = params.batch_size.min(train.x.rows());
@@ -253,8 +319,6 @@ pub fn fit_wide_deep_with(
     );
     // The bag bias is a bias: not decayed.
     let mut bias_opt = AdamW::new(e, 0, params.learning_rate, params.beta1, params.beta2, params.epsilon, 0.0);
-    let mut table_opt = RowAdam::new(features, e);
-    let mut wide_opt = params.wide.then(|| RowAdam::new(features, 1));
 
     let mut shuffle = Rng::new(params.seed ^ SHUFFLE_STREAM);
     let mut drop_rng = Rng::new(params.seed ^ DROPOUT_STREAM);
@@ -281,10 +345,10 @@ pub fn fit_wide_deep_with(
             let step = t as u32;
             // Bag, ReLU, dropout.
             for (r, &i) in idx.iter().enumerate() {
-                state.bag(train.x, i, &mut pre[r * e..(r + 1) * e]);
+                state.bag(kernel, train.x, i, &mut pre[r * e..(r + 1) * e]);
                 yb[r] = train.y[i];
                 wb[r] = train.w[i];
-                zw[r] = state.wide_logit(train.x, i);
+                zw[r] = state.wide_logit(kernel, train.x, i);
             }
             if params.dropout > 0.0 {
                 for b in bits[..rows * e].iter_mut() {
@@ -308,13 +372,11 @@ pub fn fit_wide_deep_with(
             }
             sum += loss;
             // The wide weights' gradient is the logit gradient times the feature value.
-            if let Some(opt) = wide_opt.as_mut() {
+            if let Some(opt) = state.wide.as_mut() {
                 let dz = ws.logit_grads(rows);
                 for (r, &i) in idx.iter().enumerate() {
                     let (fi, fv) = train.x.row(i);
-                    for (&j, &v) in fi.iter().zip(fv) {
-                        opt.add(j, step, v, &dz[r..r + 1]);
-                    }
+                    opt.add_row(kernel, step, fi, fv, &dz[r..r + 1]);
                 }
             }
             ws.backward_with_input(&state.tail, rows, kernel, params.dropout, &mut dx[..rows * e]);
@@ -327,14 +389,12 @@ pub fn fit_wide_deep_with(
                 }
                 bias_grad.iter_mut().zip(&dx[r * e..(r + 1) * e]).for_each(|(b, &d)| *b += d);
                 let (fi, fv) = train.x.row(idx[r]);
-                for (&j, &v) in fi.iter().zip(fv) {
-                    table_opt.add(j, step, v, &dx[r * e..(r + 1) * e]);
-                }
+                state.table.add_row(kernel, step, fi, fv, &dx[r * e..(r + 1) * e]);
             }
             let c = Consts::at(params, t);
-            table_opt.step(&mut state.table, &c);
-            if let (Some(opt), Some(w)) = (wide_opt.as_mut(), state.wide.as_mut()) {
-                opt.step(w, &c);
+            state.table.step(kernel, &c);
+            if let Some(w) = state.wide.as_mut() {
+                w.step(kernel, &c);
             }
             tail_opt.step(&mut state.tail.params, &ws.grads, kernel);
             bias_opt.step(&mut state.bias, &bias_grad, kernel);
@@ -347,25 +407,18 @@ pub fn fit_wide_deep_with(
         let labels: Vec<u8> = val.y.iter().map(|&y| u8::from(y > 0.5)).collect();
         let val_auc = eval::auc(&scores, &labels)?;
         let recall = eval::calibrate(&scores, &labels, SELECT_FPR)?.tpr;
-        let (fp, tp, neg, pos) = scores.iter().zip(&labels).fold((0, 0, 0, 0), |(fp, tp, neg, pos), (&s, &l)| {
-            let flag = usize::from(s >= 0.5);
-            if l == 1 {
-                (fp, tp + flag, neg, pos + 1)
-            } else {
-                (fp + flag, tp, neg + 1, pos)
-            }
-        });
+        let at_half = eval::Confusion::count(&scores, &labels, 0.5);
         let stats = EpochStats {
             epoch,
             train_loss: sum / n as f64,
             val_loss,
-            val_fpr: fp as f64 / neg as f64,
-            val_tpr: tp as f64 / pos as f64,
+            val_fpr: at_half.fpr(),
+            val_tpr: at_half.tpr(),
             seconds: t0.elapsed().as_secs_f64(),
             val_auc,
             val_recall_at_fpr: Some(recall),
         };
-        if !val_loss.is_finite() || state.table.iter().chain(&state.tail.params).any(|p| !p.is_finite()) {
+        if !val_loss.is_finite() || !state.table.all_finite() || state.tail.params.iter().any(|p| !p.is_finite()) {
             return Err(Error::Training(format!(
                 "diverged: the validation loss is {val_loss} after epoch {epoch}; lower learning_rate (now {})",
                 params.learning_rate
@@ -408,14 +461,14 @@ fn evaluate_state(state: &State, set: &SparseSet<'_>, ws: &mut Workspace, kernel
         let rows = (n - start).min(EVAL_ROWS);
         for r in 0..rows {
             let hr = &mut h[r * e..(r + 1) * e];
-            state.bag(set.x, start + r, hr);
+            state.bag(kernel, set.x, start + r, hr);
             hr.iter_mut().for_each(|v| *v = v.max(0.0));
-            zw[r] = state.wide_logit(set.x, start + r);
+            zw[r] = state.wide_logit(kernel, set.x, start + r);
         }
         ws.load_rows(&h[..rows * e], &set.y[start..start + rows], &set.w[start..start + rows], rows);
         ws.forward(&state.tail, rows, kernel, None);
         ws.add_to_logits(&zw[..rows]);
-        let (t, _) = ws.score(rows);
+        let t = ws.score(rows, &mut eval::Confusion::default());
         total += t;
         scores.extend(ws.logits(rows).iter().map(|&z| crate::nn::sigmoid(z)));
         start += rows;

@@ -127,6 +127,9 @@ fn bench_scorer(scorer: &Scorer, inp: &Inputs, opts: &BenchOptions) -> Result<(L
 /// Run the benchmark on `model` (an f32 model is quantized to f16 and int8 in memory).
 pub fn run(model: &Model, opts: &BenchOptions) -> Result<BenchReport> {
     opts.check()?;
+    if model.featurizer().is_some() {
+        return run_sparse(model, opts);
+    }
     let precisions = match &opts.precisions {
         Some(p) => p.clone(),
         None if model.precision() == Precision::F32 => vec![Precision::F32, Precision::F16, Precision::Int8],
@@ -143,13 +146,13 @@ pub fn run(model: &Model, opts: &BenchOptions) -> Result<BenchReport> {
     let n = opts.batches.iter().copied().max().unwrap_or(1).clamp(256, 4096);
     let prompts = synthetic_prompts(n, opts.prompt_chars, opts.seed);
     let texts: Vec<&str> = prompts.iter().map(String::as_str).collect();
-    let x = model.embedder().embed(&texts)?;
+    let emb = model.embedder().ok_or_else(|| Error::param("model", "wide_deep", "no dense embedder"))?;
+    let x = emb.embed(&texts)?;
     let dims = model.dims();
     let inp = Inputs { texts, x, dims };
     let mut results = Vec::new();
 
     // Embedder alone.
-    let emb = model.embedder();
     let lat = {
         let mut buf = vec![0f32; dims];
         measure::latency(opts.latency_samples, |i| emb.embed_into(&inp.texts[i % n..i % n + 1], &mut buf))?
@@ -252,6 +255,83 @@ pub fn run(model: &Model, opts: &BenchOptions) -> Result<BenchReport> {
         results,
         ratios,
         ort_note,
+    })
+}
+
+/// The wide-and-deep path: the featuriser alone (canonical text to sparse features), then text to
+/// decision per precision (views, features, bag, tail), as [`Model::score_texts`] runs it.
+fn run_sparse(model: &Model, opts: &BenchOptions) -> Result<BenchReport> {
+    let precisions = match &opts.precisions {
+        Some(p) => p.clone(),
+        None if model.precision() == Precision::F32 => vec![Precision::F32, Precision::F16, Precision::Int8],
+        None => vec![model.precision()],
+    };
+    let n = opts.batches.iter().copied().max().unwrap_or(1).clamp(256, 4096);
+    let prompts = synthetic_prompts(n, opts.prompt_chars, opts.seed);
+    let texts: Vec<&str> = prompts.iter().map(String::as_str).collect();
+    let batch_of = |first: usize, rows: usize| -> Vec<&str> { (0..rows).map(|k| texts[(first + k) % n]).collect() };
+    let mut results = Vec::new();
+    let lat = measure::latency(opts.latency_samples, |i| model.features(&texts[i % n..i % n + 1]).map(drop))?;
+    let mut tp = Vec::new();
+    for &t in &opts.threads {
+        for &b in &opts.batches {
+            tp.push(measure::throughput(b, t, opts.min_seconds, |_, first, rows| model.features(&batch_of(first, rows)).map(drop))?);
+        }
+    }
+    results.push(StageResult {
+        stage: Stage::Embed,
+        engine: "l2core".into(),
+        precision: None,
+        path: "ngrams".into(),
+        latency: lat,
+        throughput: tp,
+    });
+    for &p in &precisions {
+        let quantized = if p == model.precision() { None } else { Some(quantize(model, p)?) };
+        let m = quantized.as_ref().unwrap_or(model);
+        let lat = measure::latency(opts.latency_samples, |i| {
+            let s = m.score_text(texts[i % n])?;
+            std::hint::black_box(m.decide(s));
+            Ok(())
+        })?;
+        let mut tp = Vec::new();
+        for &t in &opts.threads {
+            for &b in &opts.batches {
+                tp.push(measure::throughput(b, t, opts.min_seconds, |_, first, rows| {
+                    let s = m.score_texts(&batch_of(first, rows))?;
+                    std::hint::black_box(s.iter().filter(|&&s| m.decide(s)).count());
+                    Ok(())
+                })?);
+            }
+        }
+        results.push(StageResult {
+            stage: Stage::EndToEnd,
+            engine: "l2core".into(),
+            precision: Some(p),
+            path: format!("ngrams + wide_deep ({})", m.scorer().kernel()),
+            latency: lat,
+            throughput: tp,
+        });
+    }
+    let arch = &model.meta().architecture;
+    let embed = arch.embed.unwrap_or(0);
+    let mut widths = vec![embed];
+    widths.extend(&arch.hidden);
+    widths.push(1);
+    let nnz = model.features(&texts)?.indices.len() / n.max(1);
+    Ok(BenchReport {
+        l2core_version: crate::VERSION.into(),
+        cpu: cpu_name(),
+        kernel: Kernel::selected()?,
+        available_kernels: Kernel::available(),
+        input_dims: arch.input_dims,
+        hidden: arch.hidden.clone(),
+        macs_per_sample: nnz * (embed + 1) + widths.windows(2).map(|w| w[0] * w[1]).sum::<usize>(),
+        prompt_chars: opts.prompt_chars,
+        min_seconds: opts.min_seconds,
+        results,
+        ratios: Vec::new(),
+        ort_note: Some("ONNX Runtime comparison of wide-and-deep models: see l2 export".into()),
     })
 }
 
