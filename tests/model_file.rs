@@ -64,22 +64,56 @@ fn metadata_that_disagrees_with_the_tensors_is_rejected() {
     let m = tiny_model(16, &[4], 1);
     let mut meta = m.meta().clone();
     meta.architecture.hidden = vec![5];
-    let err = Model::new(meta, m.layers().to_vec()).unwrap_err();
+    let err = Model::new(meta, m.layers().unwrap().to_vec()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Model, "{err}");
 
     let mut meta = m.meta().clone();
     meta.threshold = 1.5;
-    assert!(Model::new(meta, m.layers().to_vec()).unwrap_err().to_string().contains("threshold"));
+    assert!(Model::new(meta, m.layers().unwrap().to_vec()).unwrap_err().to_string().contains("threshold"));
+}
+
+/// `bytes` with the header's metadata JSON passed through `edit` (the header length is rewritten, so
+/// the file stays well-formed safetensors).
+fn edit_meta(bytes: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let md = header["__metadata__"].as_object_mut().unwrap();
+    let mut meta: serde_json::Value = serde_json::from_str(md["l2core_meta"].as_str().unwrap()).unwrap();
+    edit(&mut meta);
+    md.insert("l2core_meta".into(), meta.to_string().into());
+    let mut head = serde_json::to_vec(&header).unwrap();
+    head.resize(head.len().next_multiple_of(8), b' ');
+    let mut out = (head.len() as u64).to_le_bytes().to_vec();
+    out.extend(head);
+    out.extend(&bytes[8 + n..]);
+    out
 }
 
 #[test]
 fn a_newer_format_version_is_refused_with_the_versions_named() {
     let m = tiny_model(16, &[4], 1);
-    let mut meta = m.meta().clone();
-    meta.format_version = 99;
-    let bytes = l2core::model::to_bytes(&meta, m.layers()).unwrap();
+    let bytes = edit_meta(&m.to_bytes().unwrap(), |meta| meta["format_version"] = 99.into());
     let err = Model::from_bytes(&bytes).unwrap_err().to_string();
-    assert!(err.contains("format_version Some(99)") && err.contains("supports 1"), "{err}");
+    assert!(err.contains("format_version Some(99)") && err.contains("supports 1 to 2"), "{err}");
+}
+
+#[test]
+fn an_edited_header_is_rejected_by_the_file_checksum() {
+    let m = tiny_model(16, &[4], 1);
+    let bytes = m.to_bytes().unwrap();
+    for edit in [
+        Box::new(|meta: &mut serde_json::Value| meta["threshold"] = 0.0.into()) as Box<dyn Fn(&mut serde_json::Value)>,
+        Box::new(|meta: &mut serde_json::Value| meta["embedder"]["lowercase"] = false.into()),
+        Box::new(|meta: &mut serde_json::Value| meta["embedder"]["char_ngrams"] = serde_json::json!([2, 4])),
+    ] {
+        let err = Model::from_bytes(&edit_meta(&bytes, edit)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Model, "{err}");
+        assert!(err.to_string().contains("does not match its sha256"), "{err}");
+    }
+    // A field that claims behaviour the engine does not have is refused by name, checksum or not.
+    let err =
+        Model::from_bytes(&edit_meta(&bytes, |meta| meta["architecture"]["activation"] = "tanh".into())).unwrap_err();
+    assert!(err.to_string().contains("architecture.activation"), "{err}");
 }
 
 #[test]

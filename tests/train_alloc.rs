@@ -46,7 +46,7 @@ fn training_steps_do_not_allocate() {
     let p = TrainParams { hidden: vec![32, 16], epochs: 2, ..TrainParams::default() }.check().unwrap();
     let mut marks = Marks { seen: Vec::with_capacity(1_000) };
     fit_mlp(&p, &train.set(), &val.set(), &mut marks).unwrap();
-    assert_eq!(marks.seen.len(), 2 * 2_000usize.div_ceil(32));
+    assert_eq!(marks.seen.len(), 2 * 2_000usize.div_ceil(p.batch_size));
     for w in marks.seen.windows(2) {
         if w[0].0 == w[1].0 {
             assert_eq!(w[1].2, w[0].2, "allocation during step {} of epoch {}", w[1].1, w[1].0);

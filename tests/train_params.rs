@@ -1,6 +1,6 @@
 //! `TrainParams::check` accepts the defaults and rejects each bad setting, naming it.
 
-use l2core::train::TrainParams;
+use l2core::train::{Select, TrainParams};
 use l2core::Error;
 
 fn rejected_as(p: TrainParams, name: &str) {
@@ -13,9 +13,19 @@ fn rejected_as(p: TrainParams, name: &str) {
 #[test]
 fn defaults_pass_and_are_the_documented_ones() {
     let p = TrainParams::default().check().expect("defaults are valid");
+    assert_eq!(p.hidden, vec![32]);
+    assert_eq!((p.dropout, p.learning_rate, p.weight_decay), (0.0, 1e-3, 0.0));
+    assert_eq!((p.batch_size, p.epochs, p.patience), (64, 6, 2));
+    assert_eq!((p.embed, p.wide, p.select), (64, true, Select::RecallAtFpr));
+}
+
+#[test]
+fn the_seed_preset_is_the_original_recipe() {
+    let p = TrainParams::seed().check().expect("the seed recipe is valid");
     assert_eq!(p.hidden, vec![256, 128, 64]);
     assert_eq!((p.dropout, p.learning_rate, p.weight_decay), (0.3, 1e-4, 1e-3));
-    assert_eq!((p.batch_size, p.epochs, p.patience), (32, 12, 3));
+    assert_eq!((p.batch_size, p.epochs, p.patience, p.seed), (32, 12, 3, 42));
+    assert_eq!(p.select, Select::ValLoss);
 }
 
 #[test]

@@ -84,7 +84,9 @@ fn weight_bytes(m: &Model) -> usize {
     match m.weights() {
         Weights::Mlp(layers) => layers.iter().map(|l| bytes(&l.weights)).sum(),
         Weights::WideDeep { net, .. } => {
-            bytes(&net.table) + net.tail.iter().map(|l| bytes(&l.weights)).sum::<usize>() + net.wide.as_ref().map_or(0, |w| w.len() * 4)
+            bytes(&net.table)
+                + net.tail.iter().map(|l| bytes(&l.weights)).sum::<usize>()
+                + net.wide.as_ref().map_or(0, |w| w.len() * 4)
         }
     }
 }

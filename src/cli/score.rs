@@ -36,6 +36,9 @@ pub struct EvalArgs {
     /// Model id recorded in the FP report's threats [default: the model file's stem].
     #[arg(long)]
     pub model_id: Option<String>,
+    /// Write every row's score as CSV `file,line,label,score,windows,view` (rows in input order).
+    #[arg(long)]
+    pub scores: Option<PathBuf>,
 }
 
 /// `l2 eval`.
@@ -45,7 +48,12 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
     if !loaded.rejects.is_empty() {
         eprintln!("{} row(s) rejected, written to {}", loaded.rejects.len(), a.rejects.display());
     }
-    let scores = model.score_records(&loaded.records)?;
+    let texts: Vec<&str> = loaded.records.iter().map(|r| r.text.as_str()).collect();
+    let detailed = model.score_detailed(&texts)?;
+    let scores: Vec<f32> = detailed.iter().map(|s| s.score).collect();
+    if let Some(path) = &a.scores {
+        write_scores(path, &loaded.records, &detailed)?;
+    }
     let threshold = a.threshold.unwrap_or(model.threshold());
     let report = eval::evaluate(&scores, &loaded.records, threshold)?;
     if let Some(path) = &a.fp_report {
@@ -72,6 +80,19 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
     Ok(())
 }
 
+fn write_scores(path: &std::path::Path, rows: &[crate::data::Record], scores: &[crate::model::Scored]) -> Result<()> {
+    let mut out = String::from("file,line,label,score,windows,view\n");
+    for (r, s) in rows.iter().zip(scores) {
+        let file = if r.origin.file.contains([',', '"', '\n']) {
+            format!("\"{}\"", r.origin.file.replace('"', "\"\""))
+        } else {
+            r.origin.file.clone()
+        };
+        out.push_str(&format!("{file},{},{},{},{},{}\n", r.origin.line, r.label, s.score, s.windows, s.view.as_str()));
+    }
+    crate::fsutil::write_atomic(path, out.as_bytes())
+}
+
 /// Arguments of `l2 predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {
@@ -90,17 +111,30 @@ struct Prediction<'a> {
     text: Option<&'a str>,
     score: f32,
     malicious: bool,
+    /// Windows of a long text that were scored (absent when none were).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    windows: Option<usize>,
+    /// The view behind the score when it is not the whole text (`decoded`, `rot13`, `leet`, `window`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    view: Option<&'static str>,
 }
 
-/// `l2 predict`: JSON lines `{"score": .., "malicious": ..}`.
+/// `l2 predict`: JSON lines `{"score": .., "malicious": ..}`, with `"windows"` when a long text was
+/// also scored in windows and `"view"` when the score came from a view other than the whole text.
 pub fn predict(a: &PredictArgs) -> Result<()> {
     let model = Model::load(&a.model)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut emit = |texts: &[String]| -> Result<()> {
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        for (t, s) in refs.iter().zip(model.score_texts(&refs)?) {
-            let p = Prediction { text: a.echo.then_some(*t), score: s, malicious: model.decide(s) };
+        for (t, s) in refs.iter().zip(model.score_detailed(&refs)?) {
+            let p = Prediction {
+                text: a.echo.then_some(*t),
+                score: s.score,
+                malicious: model.decide(s.score),
+                windows: (s.windows > 0).then_some(s.windows),
+                view: (s.view != crate::text::ViewKind::Whole).then_some(s.view.as_str()),
+            };
             let line = serde_json::to_string(&p).map_err(|e| Error::json("prediction", e))?;
             writeln!(out, "{line}").map_err(|e| Error::io("writing", "<stdout>", e))?;
         }

@@ -111,6 +111,12 @@ pub struct TrainFlags {
     /// FPR the threshold is calibrated for on validation [default: 0.01].
     #[arg(long)]
     pub target_fpr: Option<f64>,
+    /// Validation CSV file (repeatable; with --test): the given files are the splits, nothing is split.
+    #[arg(long = "val")]
+    pub val: Vec<PathBuf>,
+    /// Test CSV file (repeatable; with --val).
+    #[arg(long = "test")]
+    pub test: Vec<PathBuf>,
     /// Split fractions train,val,test [default: 0.7,0.15,0.15].
     #[arg(long, value_delimiter = ',', num_args = 1)]
     pub split: Option<Vec<f64>>,
@@ -138,7 +144,8 @@ impl TrainFlags {
         let mut c = match &self.config {
             Some(p) => {
                 let s = std::fs::read_to_string(p).map_err(|e| Error::io("reading config", p, e))?;
-                let mut v: serde_json::Value = serde_json::from_str(&s).map_err(|e| Error::json("training config", e))?;
+                let mut v: serde_json::Value =
+                    serde_json::from_str(&s).map_err(|e| Error::json("training config", e))?;
                 if let (Some(obj), Some(flag)) = (v.as_object_mut(), &self.preset) {
                     match obj.get("preset").and_then(|p| p.as_str()) {
                         Some(inner) if inner != flag => {
@@ -159,6 +166,10 @@ impl TrainFlags {
         };
         if !data.is_empty() {
             c.data = data;
+        }
+        if !self.val.is_empty() || !self.test.is_empty() {
+            c.val = self.val.clone();
+            c.test = self.test.clone();
         }
         let t = &mut c.train;
         if let Some(v) = &self.hidden {
@@ -222,11 +233,15 @@ impl TrainFlags {
             || self.word_ngrams.is_some()
             || self.char_weight.is_some()
             || self.word_weight.is_some();
-        let ngram_flags =
-            self.buckets_log2.is_some() || self.min_df.is_some() || self.char_ngrams.is_some() || self.word_ngrams.is_some();
+        let ngram_flags = self.buckets_log2.is_some()
+            || self.min_df.is_some()
+            || self.char_ngrams.is_some()
+            || self.word_ngrams.is_some();
         c.embedder = match c.embedder {
             EmbedderSpec::Hash(h) if hash_flags => EmbedderSpec::Hash(self.hash_spec(h)?),
-            EmbedderSpec::Ngrams(n) if ngram_flags || self.dims.is_some() || self.char_weight.is_some() || self.word_weight.is_some() => {
+            EmbedderSpec::Ngrams(n)
+                if ngram_flags || self.dims.is_some() || self.char_weight.is_some() || self.word_weight.is_some() =>
+            {
                 if self.dims.is_some() || self.char_weight.is_some() || self.word_weight.is_some() {
                     return Err(Error::param(
                         "dims",
@@ -244,7 +259,11 @@ impl TrainFlags {
                 ))
             }
             EmbedderSpec::Hash(_) if self.buckets_log2.is_some() || self.min_df.is_some() => {
-                return Err(Error::param("buckets-log2", "(n-gram flags)", "--buckets-log2 and --min-df set the n-gram featuriser"))
+                return Err(Error::param(
+                    "buckets-log2",
+                    "(n-gram flags)",
+                    "--buckets-log2 and --min-df set the n-gram featuriser",
+                ))
             }
             other => other,
         };

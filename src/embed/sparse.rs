@@ -38,7 +38,14 @@ pub struct NgramSpec {
 
 impl Default for NgramSpec {
     fn default() -> Self {
-        NgramSpec { version: 1, buckets: 1 << 19, char_ngrams: (3, 5), word_ngrams: (1, 2), sublinear_tf: true, min_df: 2 }
+        NgramSpec {
+            version: 1,
+            buckets: 1 << 19,
+            char_ngrams: (3, 5),
+            word_ngrams: (1, 2),
+            sublinear_tf: true,
+            min_df: 2,
+        }
     }
 }
 
@@ -125,7 +132,11 @@ impl SparseRows {
         for r in 0..self.rows() {
             let (idx, val) = self.row(r);
             if idx.windows(2).any(|w| w[0] >= w[1]) || idx.last().is_some_and(|&i| i as usize >= features) {
-                return Err(Error::shape(format!("{what} row {r}"), format!("ascending indices < {features}"), "not so"));
+                return Err(Error::shape(
+                    format!("{what} row {r}"),
+                    format!("ascending indices < {features}"),
+                    "not so",
+                ));
             }
             if let Some(v) = val.iter().find(|v| !v.is_finite()) {
                 return Err(Error::InvalidData(format!("{what} row {r}: feature value {v} is not finite")));

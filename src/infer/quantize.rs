@@ -17,8 +17,13 @@ pub fn quantize_layers(layers: &[Layer], precision: Precision) -> Result<Vec<Lay
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            let weights = quantize_matrix(&l.weights, l.inputs, precision)
-                .map_err(|_| Error::param("precision", l.precision(), format!("layer {i} is {}: quantize from an f32 model", l.precision())))?;
+            let weights = quantize_matrix(&l.weights, l.inputs, precision).map_err(|_| {
+                Error::param(
+                    "precision",
+                    l.precision(),
+                    format!("layer {i} is {}: quantize from an f32 model", l.precision()),
+                )
+            })?;
             Ok(Layer { inputs: l.inputs, outputs: l.outputs, weights, bias: l.bias.clone() })
         })
         .collect()
@@ -40,7 +45,13 @@ pub fn quantize_matrix(w: &LayerWeights, cols: usize, precision: Precision) -> R
                 let amax = row.iter().fold(0f32, |a, v| a.max(v.abs()));
                 let s = amax / 127.0;
                 scale.push(s);
-                q.extend(row.iter().map(|&v| if s > 0.0 { (v / s).round_ties_even().clamp(-127.0, 127.0) as i8 } else { 0 }));
+                q.extend(row.iter().map(|&v| {
+                    if s > 0.0 {
+                        (v / s).round_ties_even().clamp(-127.0, 127.0) as i8
+                    } else {
+                        0
+                    }
+                }));
             }
             LayerWeights::Int8 { q, scale }
         }

@@ -131,7 +131,12 @@ fn tensors(weights: &Weights) -> Vec<Tensor> {
         Weights::Mlp(layers) => layer_tensors(&mut out, "layers", layers),
         Weights::WideDeep { featurizer, net } => {
             let vocab: Vec<u8> = featurizer.vocab().iter().flat_map(|b| b.to_le_bytes()).collect();
-            out.push(Tensor { name: "features.vocab".into(), dtype: Dtype::U32, shape: vec![net.features], data: vocab });
+            out.push(Tensor {
+                name: "features.vocab".into(),
+                dtype: Dtype::U32,
+                shape: vec![net.features],
+                data: vocab,
+            });
             vector(&mut out, "features.idf", featurizer.idf());
             matrix(&mut out, "deep.table", "deep.scale", net.features, net.embed, &net.table);
             vector(&mut out, "deep.bias", &net.bias);
@@ -229,14 +234,21 @@ impl Reader<'_> {
     }
 
     fn f32s(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
-        Ok(self.get(name, Dtype::F32, shape)?.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        Ok(self
+            .get(name, Dtype::F32, shape)?
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
     }
 
     fn matrix(&mut self, name: &str, scale: &str, rows: usize, cols: usize, p: Precision) -> Result<LayerWeights> {
         Ok(match p {
             Precision::F32 => LayerWeights::F32(self.f32s(name, &[rows, cols])?),
             Precision::F16 => LayerWeights::F16(
-                self.get(name, Dtype::F16, &[rows, cols])?.chunks_exact(2).map(|c| f16::from_le_bytes([c[0], c[1]])).collect(),
+                self.get(name, Dtype::F16, &[rows, cols])?
+                    .chunks_exact(2)
+                    .map(|c| f16::from_le_bytes([c[0], c[1]]))
+                    .collect(),
             ),
             Precision::Int8 => LayerWeights::Int8 {
                 q: self.get(name, Dtype::I8, &[rows, cols])?.iter().map(|&b| b as i8).collect(),
@@ -308,7 +320,11 @@ pub fn from_bytes(bytes: &[u8], source_name: &str) -> Result<(ModelMeta, Weights
                 return Err(bad("a wide_deep network needs the ngrams featuriser".into()));
             };
             let (k, e) = (arch.input_dims, arch.embed.unwrap_or(0));
-            let vocab = r.get("features.vocab", Dtype::U32, &[k])?.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let vocab = r
+                .get("features.vocab", Dtype::U32, &[k])?
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
             let idf = r.f32s("features.idf", &[k])?;
             let featurizer = SparseFeaturizer::from_parts(spec.clone(), vocab, idf).map_err(|e| bad(e.to_string()))?;
             let table = r.matrix("deep.table", "deep.scale", k, e, meta.precision)?;
@@ -324,8 +340,12 @@ pub fn from_bytes(bytes: &[u8], source_name: &str) -> Result<(ModelMeta, Weights
         }
     };
     if tensors.len() != r.read.len() {
-        let unknown: Vec<String> =
-            tensors.names().into_iter().filter(|n| !r.read.iter().any(|t| t.name == **n)).map(|n| n.to_string()).collect();
+        let unknown: Vec<String> = tensors
+            .names()
+            .into_iter()
+            .filter(|n| !r.read.iter().any(|t| t.name == **n))
+            .map(|n| n.to_string())
+            .collect();
         return Err(bad(format!(
             "file holds {} tensors, the architecture explains {} (unexplained: {})",
             tensors.len(),
@@ -338,7 +358,9 @@ pub fn from_bytes(bytes: &[u8], source_name: &str) -> Result<(ModelMeta, Weights
     r.read.iter().for_each(|t| wh.update(&t.data));
     let actual = hex(&wh.finalize());
     if *stored != actual {
-        return Err(bad(format!("weights do not match their sha256 (stored {stored}, computed {actual}): corrupt file")));
+        return Err(bad(format!(
+            "weights do not match their sha256 (stored {stored}, computed {actual}): corrupt file"
+        )));
     }
     if version >= 2 {
         let stored = md.get("sha256").ok_or_else(|| bad("metadata key sha256 is missing".into()))?;

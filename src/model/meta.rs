@@ -78,11 +78,9 @@ impl Architecture {
                 format!("{:?}", self.embed),
                 "embed and wide belong to wide_deep networks",
             )),
-            NetKind::WideDeep if self.embed.is_none() || self.wide.is_none() => Err(Error::param(
-                "architecture.embed",
-                "missing",
-                "a wide_deep network needs embed and wide",
-            )),
+            NetKind::WideDeep if self.embed.is_none() || self.wide.is_none() => {
+                Err(Error::param("architecture.embed", "missing", "a wide_deep network needs embed and wide"))
+            }
             _ => Ok(()),
         }
     }

@@ -84,10 +84,16 @@ impl Model {
         let arch = &meta.architecture;
         arch.check()?;
         if weights.kind() != arch.kind {
-            return Err(Error::model(name, format!("the metadata says {}, the weights are {}", arch.kind.as_str(), weights.kind().as_str())));
+            return Err(Error::model(
+                name,
+                format!("the metadata says {}, the weights are {}", arch.kind.as_str(), weights.kind().as_str()),
+            ));
         }
         if weights.precision() != meta.precision {
-            return Err(Error::model(name, format!("the weights are {}, metadata says {}", weights.precision(), meta.precision)));
+            return Err(Error::model(
+                name,
+                format!("the weights are {}, metadata says {}", weights.precision(), meta.precision),
+            ));
         }
         if !(meta.threshold.is_finite() && (0.0..=1.0).contains(&meta.threshold)) {
             return Err(Error::model(name, format!("threshold {} is not in [0, 1]", meta.threshold)));
@@ -128,7 +134,10 @@ impl Model {
                         ),
                     ));
                 }
-                if arch.wide != Some(net.wide.is_some()) || arch.hidden != net.tail.iter().take(net.tail.len().saturating_sub(1)).map(|l| l.outputs).collect::<Vec<_>>() {
+                if arch.wide != Some(net.wide.is_some())
+                    || arch.hidden
+                        != net.tail.iter().take(net.tail.len().saturating_sub(1)).map(|l| l.outputs).collect::<Vec<_>>()
+                {
                     return Err(Error::model(name, "the network's tail or wide term does not match the architecture"));
                 }
                 if meta.embedder != crate::embed::EmbedderSpec::Ngrams(featurizer.spec().clone()) {
@@ -273,7 +282,10 @@ impl Model {
     pub fn score_detailed(&self, texts: &[&str]) -> Result<Vec<Scored>> {
         let Some(spec) = &self.meta.text else {
             let scores = self.score_views(texts)?;
-            return Ok(scores.into_iter().map(|score| Scored { score, views: 1, windows: 0, view: ViewKind::Whole }).collect());
+            return Ok(scores
+                .into_iter()
+                .map(|score| Scored { score, views: 1, windows: 0, view: ViewKind::Whole })
+                .collect());
         };
         let mut out = Vec::with_capacity(texts.len());
         // Views of a block of texts are scored together; `owner` maps each view to its text.
@@ -288,7 +300,10 @@ impl Model {
             let refs: Vec<&str> = views.iter().map(|(_, t)| t.as_str()).collect();
             let scores = self.score_views(&refs)?;
             let first = out.len();
-            out.extend(std::iter::repeat_n(Scored { score: f32::NEG_INFINITY, views: 0, windows: 0, view: ViewKind::Whole }, block.len()));
+            out.extend(std::iter::repeat_n(
+                Scored { score: f32::NEG_INFINITY, views: 0, windows: 0, view: ViewKind::Whole },
+                block.len(),
+            ));
             for ((&i, (kind, _)), &s) in owner.iter().zip(&views).zip(&scores) {
                 let o = &mut out[first + i];
                 o.views += 1;

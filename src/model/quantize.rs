@@ -7,9 +7,9 @@ use super::{Model, QuantizationInfo, StoredWideDeep, Weights};
 use crate::error::{Error, Result};
 use crate::eval::{Parity, Tolerance};
 use crate::infer::quantize::{quantize_layers, quantize_matrix};
-use std::sync::Arc;
 use crate::nn::Precision;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The decision agreement a quantized model must reach against its f32 source (99.9%).
 pub const MIN_AGREEMENT: f64 = 0.999;

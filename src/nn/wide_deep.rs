@@ -75,7 +75,6 @@ impl StoredWideDeep {
         self.table.precision()
     }
 
-
     /// Check shapes, finiteness and that every part has one precision.
     pub fn check(&self) -> Result<()> {
         let (k, e) = (self.features, self.embed);

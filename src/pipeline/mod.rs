@@ -16,10 +16,10 @@ use crate::nn::Precision;
 use crate::text::TextSpec;
 use crate::train::sparse::SparseSet;
 use crate::train::{self, TrainObserver, TrainParams, TrainSet, ValidTrainParams};
-use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Everything a training job needs; every field has a documented default, and the JSON form (field
 /// names as here) is what the C API and the Python package accept.
@@ -31,6 +31,12 @@ use std::path::PathBuf;
 pub struct TrainConfig {
     /// Training CSV files; empty means the built-in corpus.
     pub data: Vec<PathBuf>,
+    /// Validation CSV files. With `test`, the splits are given: `data` is the training split as it is,
+    /// nothing is split, and rows of `val` or `test` that repeat an earlier row (of `data` first) are
+    /// removed as duplicates, so no text is in two splits.
+    pub val: Vec<PathBuf>,
+    /// Test CSV files (with `val`).
+    pub test: Vec<PathBuf>,
     /// Featuriser: the sparse n-gram featuriser (default; trains a wide-and-deep network), or a dense
     /// embedder (`hash`, `onnx`; trains an MLP).
     pub embedder: EmbedderSpec,
@@ -69,6 +75,8 @@ impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             data: Vec::new(),
+            val: Vec::new(),
+            test: Vec::new(),
             embedder: EmbedderSpec::Ngrams(NgramSpec::default()),
             text: Some(TextSpec::default()),
             train: TrainParams::default(),
@@ -116,7 +124,8 @@ impl TrainConfig {
             Some(serde_json::Value::String(p)) => p,
             Some(other) => return Err(Error::param("preset", other, "must be a string")),
         };
-        let base = serde_json::to_value(TrainConfig::preset(&preset)?).map_err(|e| Error::json("training config", e))?;
+        let base =
+            serde_json::to_value(TrainConfig::preset(&preset)?).map_err(|e| Error::json("training config", e))?;
         let mut merged = base;
         merge(&mut merged, serde_json::Value::Object(given));
         serde_json::from_value(merged).map_err(|e| Error::json("training config", e))
@@ -125,6 +134,13 @@ impl TrainConfig {
     /// Validate every setting before any work is done.
     pub fn check(&self) -> Result<()> {
         self.train.check()?;
+        if self.val.is_empty() != self.test.is_empty() || (!self.val.is_empty() && self.data.is_empty()) {
+            return Err(Error::param(
+                "val",
+                format!("{} val / {} test / {} data files", self.val.len(), self.test.len(), self.data.len()),
+                "given splits need training data, validation files and test files together",
+            ));
+        }
         if let Some(t) = &self.text {
             t.check()?;
         }
@@ -218,9 +234,9 @@ fn load(config: &TrainConfig, rows: Option<data::Loaded>) -> Result<(data::Loade
             Ok((data::Loaded { records, rejects, dedupe }, Vec::new()))
         }
         None => {
-            let loaded = data::load_files(&config.data, &opts)?;
-            let files = config
-                .data
+            let all: Vec<PathBuf> = config.data.iter().chain(&config.val).chain(&config.test).cloned().collect();
+            let loaded = data::load_files(&all, &opts)?;
+            let files = all
                 .iter()
                 .map(|p| {
                     let bytes = std::fs::read(p).map_err(|e| Error::io("reading", p, e))?;
@@ -327,7 +343,11 @@ pub fn train_observed(
         None => data::class_weights(&loaded.records)?,
     };
     let fingerprint_rows = (loaded.records.len(), dataset_sha256(&loaded.records));
-    let split = data::split(loaded.records, &config.split)?;
+    let split = if config.val.is_empty() {
+        data::split(loaded.records, &config.split)?
+    } else {
+        given_split(config, loaded.records)
+    };
     for (name, part) in [("train", &split.train), ("validation", &split.val), ("test", &split.test)] {
         for label in [0u8, 1] {
             if !part.iter().any(|r| r.label == label) {
@@ -372,7 +392,9 @@ pub fn train_observed(
     // Threshold and report come from the scores every host computes: views and all. A model that reads
     // texts whole scores the embeddings it was trained on (the same numbers, without embedding twice).
     let (val_scores, test_scores) = match scored {
-        Some((x_val, x_test)) if model.text_spec().is_none() => (model.score_embeddings(&x_val)?, model.score_embeddings(&x_test)?),
+        Some((x_val, x_test)) if model.text_spec().is_none() => {
+            (model.score_embeddings(&x_val)?, model.score_embeddings(&x_test)?)
+        }
         _ => (model.score_records(&split.val)?, model.score_records(&split.test)?),
     };
     let val_labels: Vec<u8> = split.val.iter().map(|r| r.label).collect();
@@ -382,6 +404,23 @@ pub fn train_observed(
     meta.eval = Some(report.clone());
     let model = model.with_meta(meta)?;
     Ok(TrainOutcome { model, balance, dedupe, rejected, calibration, report })
+}
+
+/// The splits the config names, by the file each row was read from (de-duplication already kept the
+/// first occurrence of a text, training files first).
+fn given_split(config: &TrainConfig, records: Vec<Record>) -> data::Split {
+    let of = |paths: &[PathBuf], r: &Record| paths.iter().any(|p| p.display().to_string() == r.origin.file);
+    let mut split = data::Split::default();
+    for r in records {
+        if of(&config.test, &r) {
+            split.test.push(r);
+        } else if of(&config.val, &r) {
+            split.val.push(r);
+        } else {
+            split.train.push(r);
+        }
+    }
+    split
 }
 
 /// The split with its per-row training weights.
@@ -434,7 +473,14 @@ fn fit_wide_deep(
     let meta = ModelMeta {
         text: config.text.clone(),
         history: Some(history),
-        ..ModelMeta::untrained_wide_deep(spec.clone(), featurizer.features(), net.embed, net.hidden(), net.wide.is_some(), Precision::F32)
+        ..ModelMeta::untrained_wide_deep(
+            spec.clone(),
+            featurizer.features(),
+            net.embed,
+            net.hidden(),
+            net.wide.is_some(),
+            Precision::F32,
+        )
     };
     Model::assemble(meta, Weights::WideDeep { featurizer: Arc::new(featurizer), net: Arc::new(net.to_stored()) })
 }
@@ -457,7 +503,9 @@ fn fit_mlp(
         let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
         let offset = done;
         done += rows.len();
-        crate::embed::embed_with_progress(embedder, &texts, EMBED_CHUNK, &mut |d, _| observer.on_embedded(offset + d, total))
+        crate::embed::embed_with_progress(embedder, &texts, EMBED_CHUNK, &mut |d, _| {
+            observer.on_embedded(offset + d, total)
+        })
     };
     let x_train = embed_part(&split.train, &mut *observer)?;
     let x_val = embed_part(&split.val, &mut *observer)?;

@@ -255,13 +255,13 @@ mod tests {
     #[test]
     fn disguised_words_read_plainly() {
         for disguised in [
-            "Ｉｇｎｏｒｅ ａｌｌ",                       // full-width
-            "I\u{200B}g\u{200D}nore\u{2060} all",          // zero-width characters
-            "\u{0456}gn\u{043E}r\u{0435} all",             // Cyrillic look-alikes in a Latin word
-            "𝐈𝐠𝐧𝐨𝐫𝐞 𝐚𝐥𝐥",                                   // mathematical bold
-            "ɪɢɴᴏʀᴇ ᴀʟʟ",                                   // small capitals
+            "Ｉｇｎｏｒｅ ａｌｌ",                        // full-width
+            "I\u{200B}g\u{200D}nore\u{2060} all",         // zero-width characters
+            "\u{0456}gn\u{043E}r\u{0435} all",            // Cyrillic look-alikes in a Latin word
+            "𝐈𝐠𝐧𝐨𝐫𝐞 𝐚𝐥𝐥",                                 // mathematical bold
+            "ɪɢɴᴏʀᴇ ᴀʟʟ",                                 // small capitals
             "I\u{0336}g\u{0336}n\u{0336}o\u{0336}re all", // stacked combining marks
-            "  IGNORE\t\n ALL ",                           // case and whitespace
+            "  IGNORE\t\n ALL ",                          // case and whitespace
         ] {
             assert_eq!(canon(disguised), "ignore all", "{disguised:?}");
         }

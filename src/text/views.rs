@@ -253,11 +253,11 @@ pub fn rot13(text: &str) -> String {
 /// reads as English (used to recognise ROT13).
 pub fn reads_as_english(text: &str) -> usize {
     const COMMON: [&str; 64] = [
-        "the", "be", "to", "of", "and", "a", "in", "that", "have", "i", "it", "for", "not", "on", "with", "he",
-        "as", "you", "do", "at", "this", "but", "his", "by", "from", "they", "we", "say", "her", "she", "or",
-        "an", "will", "my", "one", "all", "would", "there", "their", "what", "so", "up", "out", "if", "about",
-        "who", "get", "which", "go", "me", "when", "make", "can", "like", "no", "just", "him", "know", "take",
-        "your", "is", "are", "was", "how",
+        "the", "be", "to", "of", "and", "a", "in", "that", "have", "i", "it", "for", "not", "on", "with", "he", "as",
+        "you", "do", "at", "this", "but", "his", "by", "from", "they", "we", "say", "her", "she", "or", "an", "will",
+        "my", "one", "all", "would", "there", "their", "what", "so", "up", "out", "if", "about", "who", "get", "which",
+        "go", "me", "when", "make", "can", "like", "no", "just", "him", "know", "take", "your", "is", "are", "was",
+        "how",
     ];
     text.split(|c: char| !c.is_ascii_alphabetic())
         .filter(|w| !w.is_empty() && w.len() <= 5)

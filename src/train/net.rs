@@ -238,7 +238,14 @@ impl Workspace {
 
     /// [`Workspace::backward`] that also writes the gradient with respect to the inputs into `dx`
     /// (`rows x widths[0]`), for a layer in front of the net.
-    pub(crate) fn backward_with_input(&mut self, net: &Net, rows: usize, kernel: Kernel, dropout_p: f32, dx: &mut [f32]) {
+    pub(crate) fn backward_with_input(
+        &mut self,
+        net: &Net,
+        rows: usize,
+        kernel: Kernel,
+        dropout_p: f32,
+        dx: &mut [f32],
+    ) {
         self.backward_into(net, rows, kernel, dropout_p, Some(dx));
     }
 

@@ -90,7 +90,8 @@ impl SparseParam {
         for row in data.chunks_exact_mut(4 * width) {
             row[..width].iter_mut().for_each(|v| *v = init());
         }
-        SparseParam { width, rows: data, touched: Vec::new(), stamp: vec![u32::MAX; rows] }
+        // `touched` holds each row at most once: sized once, a step never allocates.
+        SparseParam { width, rows: data, touched: Vec::with_capacity(rows), stamp: vec![u32::MAX; rows] }
     }
 
     /// The values, `[rows][width]` row-major.
@@ -137,7 +138,9 @@ fn prefetch(rows: &[f32], at: usize) {
     #[cfg(target_arch = "x86_64")]
     if at < rows.len() {
         // SAFETY: a prefetch is a hint that never faults; the address is inside `rows`.
-        unsafe { core::arch::x86_64::_mm_prefetch(rows.as_ptr().add(at).cast::<i8>(), core::arch::x86_64::_MM_HINT_T0) };
+        unsafe {
+            core::arch::x86_64::_mm_prefetch(rows.as_ptr().add(at).cast::<i8>(), core::arch::x86_64::_MM_HINT_T0)
+        };
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (rows, at);
@@ -357,7 +360,15 @@ pub fn fit_wide_deep_with(
             }
             for k in 0..rows * e {
                 let a = pre[k].max(0.0);
-                act[k] = if params.dropout > 0.0 { if bits[k] >= drop_t { a * keep_scale } else { 0.0 } } else { a };
+                act[k] = if params.dropout > 0.0 {
+                    if bits[k] >= drop_t {
+                        a * keep_scale
+                    } else {
+                        0.0
+                    }
+                } else {
+                    a
+                };
             }
             ws.load_rows(&act[..rows * e], &yb[..rows], &wb[..rows], rows);
             ws.forward(&state.tail, rows, kernel, Some(Dropout { rng: &mut drop_rng, p: params.dropout }));
@@ -385,7 +396,11 @@ pub fn fit_wide_deep_with(
             for r in 0..rows {
                 for k in r * e..(r + 1) * e {
                     let kept = params.dropout == 0.0 || bits[k] >= drop_t;
-                    dx[k] = if pre[k] > 0.0 && kept { dx[k] * if params.dropout > 0.0 { keep_scale } else { 1.0 } } else { 0.0 };
+                    dx[k] = if pre[k] > 0.0 && kept {
+                        dx[k] * if params.dropout > 0.0 { keep_scale } else { 1.0 }
+                    } else {
+                        0.0
+                    };
                 }
                 bias_grad.iter_mut().zip(&dx[r * e..(r + 1) * e]).for_each(|(b, &d)| *b += d);
                 let (fi, fv) = train.x.row(idx[r]);
@@ -500,7 +515,8 @@ mod tests {
     fn learns_a_separable_corpus_and_is_deterministic() {
         let (texts, y) = corpus();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let f = SparseFeaturizer::fit(NgramSpec { buckets: 1 << 14, min_df: 1, ..NgramSpec::default() }, &refs).unwrap();
+        let f =
+            SparseFeaturizer::fit(NgramSpec { buckets: 1 << 14, min_df: 1, ..NgramSpec::default() }, &refs).unwrap();
         let x = f.featurize(&refs);
         let w = vec![1.0; y.len()];
         let set = SparseSet { x: &x, y: &y, w: &w };

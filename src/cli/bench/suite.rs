@@ -275,7 +275,9 @@ fn run_sparse(model: &Model, opts: &BenchOptions) -> Result<BenchReport> {
     let mut tp = Vec::new();
     for &t in &opts.threads {
         for &b in &opts.batches {
-            tp.push(measure::throughput(b, t, opts.min_seconds, |_, first, rows| model.features(&batch_of(first, rows)).map(drop))?);
+            tp.push(measure::throughput(b, t, opts.min_seconds, |_, first, rows| {
+                model.features(&batch_of(first, rows)).map(drop)
+            })?);
         }
     }
     results.push(StageResult {
