@@ -266,7 +266,7 @@ impl State {
 }
 
 /// Train the wide-and-deep network on `train` over `features` sparse features, selecting the epoch
-/// on `val` by `params.select`. The kernel is the dense trainer's ([`Kernel::select`]).
+/// on `val` by `params.select`. The kernel is the dense trainer's ([`Kernel::selected`]).
 pub fn fit_wide_deep(
     params: &ValidTrainParams,
     features: usize,
@@ -274,7 +274,7 @@ pub fn fit_wide_deep(
     val: &SparseSet<'_>,
     observer: &mut dyn TrainObserver,
 ) -> Result<(WideDeep, History)> {
-    fit_wide_deep_with(params, features, train, val, observer, Kernel::select()?)
+    fit_wide_deep_with(params, features, train, val, observer, Kernel::selected()?)
 }
 
 /// [`fit_wide_deep`] with an explicit kernel for the tail.
