@@ -28,6 +28,7 @@ import os
 import pickle
 import platform
 import resource
+import shlex
 import shutil
 import subprocess
 import sys
@@ -216,16 +217,30 @@ def read_rows(path):
     return df
 
 
-def prepare_data(budget, l2, data_dir, work):
-    """Per-source CSVs (group column where the README asks for it) and the built-in corpus."""
+def text_rank(texts):
+    """A deterministic order of rows that depends only on each row's text (sha256)."""
+    return np.argsort([hashlib.sha256(t.encode()).hexdigest() for t in texts], kind="mergesort")
+
+
+def prepare_data(budget, l2, data_dir, work, max_rows=None):
+    """Per-source CSVs (group column where the README asks for it) and the built-in corpus. With
+    `max_rows`, a source with more rows keeps the `max_rows` whose text hashes lowest (deterministic, and
+    the same rows for every contender and protocol); `counts` records rows before and after."""
     src = work / "sources"
     src.mkdir(parents=True, exist_ok=True)
-    sources = {}
+    sources, counts = {}, {}
     for f in sorted(data_dir.glob("*.csv")):
         name = f.stem
+        df = read_rows(f).drop(columns=["line"])
+        n = len(df)
+        if max_rows and n > max_rows:
+            df = df.iloc[np.sort(text_rank(df["text"].tolist())[:max_rows])]
         if name in GROUPED:
-            df = read_rows(f).drop(columns=["line"])
+            df = df.copy()
             df["group"] = name + ":" + df["category"]
+        counts[name] = {"rows": n, "used": len(df), "benign": int((df["label"] == 0).sum()),
+                        "malicious": int((df["label"] == 1).sum())}
+        if name in GROUPED or len(df) < n:
             out = src / f.name
             df.to_csv(out, index=False)
             sources[name] = out
@@ -233,7 +248,8 @@ def prepare_data(budget, l2, data_dir, work):
             sources[name] = f
     corpus = src / "corpus.csv"
     budget.run([l2, "corpus", "-o", corpus], cap=300)
-    return sources, corpus
+    counts["corpus (l2 corpus)"] = {"rows": len(read_rows(corpus)), "used": len(read_rows(corpus))}
+    return sources, corpus, counts
 
 
 def split(budget, l2, files, out_dir, fractions):
@@ -494,10 +510,11 @@ def pooled_protocol(budget, ctx, contenders, sources, corpus):
     return {"split": info, "rows": rows, "results": results}, keep
 
 
-def loso_protocol(budget, ctx, contenders, sources, corpus):
+def loso_protocol(budget, ctx, contenders, sources, corpus, held_out):
     folds, pooled = {}, {c.key: [] for c in contenders}
     status = {c.key: "ok" for c in contenders}
-    for name, path in sources.items():
+    for name in held_out:
+        path = sources[name]
         d = ctx.work / "loso" / name
         others = [p for n, p in sources.items() if n != name]
         try:
@@ -679,7 +696,10 @@ def write_report(r, path):
              f"{'reached: some figures are missing' if r['out_of_time'] else 'not reached'}")
     L.append(f"- **Data**: the {len(r['sources'])} files of ../shared/data/public (not in this repository) + the "
              "built-in corpus (`l2 corpus`); codeattack and jailbreakbench_artifacts rows grouped by "
-             "`source:category` (near-duplicate templates)")
+             "`source:category` (near-duplicate templates)" +
+             (f"; **each source capped at {r['max_rows_per_source']:,} rows** (the rows whose text hashes lowest: "
+              "deterministic, the same rows for every contender and protocol) to bound the run on the shared "
+              "machine; rows per source below" if r.get("max_rows_per_source") else ""))
     L.append("- **Thresholds**: every contender calibrates its own on its own validation split for FPR <= 1% with "
              "the Wilson rule (the 95% upper bound of the validation FPR meets the target; `l2 train`'s default); "
              "\"recall at 1% FPR\" is the oracle figure on the test rows themselves (threshold-free comparison)\n")
@@ -688,6 +708,16 @@ def write_report(r, path):
         L.append(f"- `{k}`: {lab}")
     L.append("- the **old default** (round 1) was exactly the `seed` recipe, so `seed` stands for both and is not "
              "run twice\n")
+
+    sr = r.get("source_rows") or {}
+    if sr:
+        L.append("<details><summary>Rows per source (in the file / used)</summary>\n")
+        L.append("| source | rows in file | rows used | benign / malicious used |")
+        L.append("|---|---|---|---|")
+        for k, v in sr.items():
+            bm = f"{v['benign']} / {v['malicious']}" if "benign" in v else "-"
+            L.append(f"| {k} | {v['rows']} | {v['used']} | {bm} |")
+        L.append("\n</details>\n")
 
     pooled = r["pooled"]
     rows = pooled.get("rows", {})
@@ -708,7 +738,11 @@ def write_report(r, path):
 
     lo = r["loso"]
     L.append("## Out of distribution: leave one source out\n")
-    L.append(f"For each source: train on the other {len(r['sources']) - 1} + the corpus (`l2 split --fractions "
+    nf = len(r.get("folds") or r["sources"])
+    which = ("each source" if nf == len(r["sources"]) else
+             f"{nf} of the {len(r['sources'])} sources ({', '.join(r['folds'])}; the others were not held out, to "
+             "bound the run)")
+    L.append(f"For {which}: train on the other {len(r['sources']) - 1} + the corpus (`l2 split --fractions "
              f"{LOSO_FRACTIONS}`: train / validation / a 1% test split), score the held-out source. Held-out "
              "scores of all folds pooled:\n")
     L.append("| contender | ROC AUC (all folds pooled) | recall at 1% FPR | folds | training s (all folds) |")
@@ -831,9 +865,9 @@ def reading(r):
                    f"(TPR {pct(d['tpr'])}, FPR {pct(d['fpr'], 2)}, F1 {num(d['f1'])}).")
     ld, lsk = lo.get("default", {}), lo.get("sklearn_tfidf_lr", {})
     if "roc_auc" in ld and "roc_auc" in lsk:
-        out.append(f"- Leaving one source out, the default reaches ROC AUC {ld['roc_auc']:.4f} and recall at 1% FPR "
-                   f"{ld['recall_at_1pct_fpr']:.3f}; scikit-learn {lsk['roc_auc']:.4f} and "
-                   f"{lsk['recall_at_1pct_fpr']:.3f}. Out-of-distribution figures are far below the in-distribution "
+        out.append(f"- Leaving one source out, the default reaches ROC AUC {num(ld['roc_auc'], 4)} and recall at 1% "
+                   f"FPR {num(ld['recall_at_1pct_fpr'])}; scikit-learn {num(lsk['roc_auc'], 4)} and "
+                   f"{num(lsk['recall_at_1pct_fpr'])}. Out-of-distribution figures are far below the in-distribution "
                    "ones for every contender: the held-out sources differ in style, and tuning must aim at these, "
                    "not at the pooled split.")
     best = max(((k, v) for k, v in lo.items() if "roc_auc" in v and v["roc_auc"] is not None),
@@ -871,24 +905,43 @@ def main():
     ap.add_argument("--step-cap", type=float, default=3600, help="seconds one training or scoring step may take")
     ap.add_argument("--sources", help="comma-separated subset of sources (for a quick look; the doc says so)")
     ap.add_argument("--contenders", help="comma-separated subset of contender keys")
+    ap.add_argument("--max-rows-per-source", type=int, default=int(os.environ.get("QUALITY_MAX_ROWS", 0)) or None,
+                    help="cap each source at this many rows, the ones whose text hashes lowest (env "
+                         "QUALITY_MAX_ROWS; default: no cap)")
+    ap.add_argument("--folds", help="comma-separated sources to hold out in leave-one-source-out (default: "
+                                    "every source; each fold still trains on all the other sources)")
     ap.add_argument("--rf-trees", type=int, default=100)
     ap.add_argument("--latency-samples", type=int, default=5000)
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--embed-cache", help="MiniLM embedding cache directory kept across runs (default: inside the "
+                                          "work directory, deleted with it); cached vectors are keyed by the "
+                                          "embedder's files and the text, so reuse cannot change a figure")
     ap.add_argument("--command", default="bash scripts/bench/quality.sh")
+    ap.add_argument("--report-only", metavar="RESULTS_JSON", help="only re-write --doc (and its .json) from the "
+                                                                  "results.json of an earlier run")
     a = ap.parse_args()
+    if a.report_only:
+        r = json.loads(Path(a.report_only).read_text())
+        write_report(r, Path(a.doc))
+        Path(a.doc).with_suffix(".json").write_text(json.dumps(r, indent=1, default=str) + "\n")
+        return 0
 
     data = Path(a.data)
     if not list(data.glob("*.csv")):
         print(f"skip: no public data in {data}")
         return 0
     budget = Budget(a.budget)
+    # The commit the binaries were built from (read now: the checkout may move during a long run).
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
+                           cwd=ROOT).stdout.strip()
     cpu0 = cpu_seconds()
     load_start = os.getloadavg()[0]
     ctx = Ctx()
     rel = ROOT / "target" / "release"
     ctx.l2, ctx.rf, ctx.serve_rss = rel / "l2", rel / "examples" / "rf_contender", rel / "examples" / "serve_rss"
     ctx.work = Path(a.out)
-    ctx.cache = ctx.work / "embed-cache"
+    ctx.cache = Path(a.embed_cache) if a.embed_cache else ctx.work / "embed-cache"
     ctx.step_cap = a.step_cap
     ctx.latency_samples = a.latency_samples
     if ctx.work.exists():
@@ -902,17 +955,20 @@ def main():
                     ["--preset", "seed"], env),
         SklearnContender(),
         RfContender(env, a.rf_trees),
-        L2Contender("minilm_mlp", "`l2 train --embedder onnx " + " ".join(MINILM) + "`: MiniLM-L6 int8 + MLP",
-                    ["--embedder", "onnx", *MINILM, "--embed-cache", str(ctx.cache)], env),
+        L2Contender("minilm_mlp", "`l2 train --embedder onnx " + " ".join(MINILM) + " --no-text-spec`: MiniLM-L6 "
+                    "int8 + MLP, texts as they are (as the forest reads them; the text spec's windows and decoded "
+                    "views would run the transformer several times per prompt)",
+                    ["--embedder", "onnx", *MINILM, "--no-text-spec", "--embed-cache", str(ctx.cache)], env),
     ]
     no_spec = L2Contender("default_no_text_spec", "`l2 train --no-text-spec`", ["--no-text-spec"], env)
     ctx.by_key = {c.key: c for c in [*contenders, no_spec]}
     if a.contenders:
         want = a.contenders.split(",")
         contenders = [c for c in contenders if c.key in want]
-    sources, corpus = prepare_data(budget, ctx.l2, data, ctx.work)
+    sources, corpus, counts = prepare_data(budget, ctx.l2, data, ctx.work, a.max_rows_per_source)
     if a.sources:
         sources = {k: v for k, v in sources.items() if k in a.sources.split(",")}
+    folds = list(sources) if not a.folds else [f for f in a.folds.split(",") if f in sources]
 
     out_of_time = False
     log(f"pooled protocol: {len(sources)} sources + corpus")
@@ -933,15 +989,17 @@ def main():
         speed, out_of_time = {}, True
         log(f"speed: {e}")
     log("leave-one-source-out protocol")
-    loso = loso_protocol(budget, ctx, contenders, sources, corpus)
+    loso = loso_protocol(budget, ctx, contenders, sources, corpus, folds)
     out_of_time |= budget.left() <= 5 or any(v.get("status") == "timeout" for v in loso["overall"].values())
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
-                           cwd=ROOT).stdout.strip()
     version = subprocess.run([ctx.l2, "version"], capture_output=True, text=True).stdout.split()[-1]
-    command = a.command if not (a.sources or a.contenders) else (
-        f"{a.command} " + " ".join(f"--{k} {v}" for k, v in [("sources", a.sources), ("contenders", a.contenders)] if v))
+    # The command as given (quality.sh always passes --data; left out when it is the default).
+    argv = sys.argv[1:]
+    if argv[:2] == ["--data", str(ROOT.parent / "shared" / "data" / "public")] or argv[:2] == ["--data",
+                                                                                             "../shared/data/public"]:
+        argv = argv[2:]
+    env_given = [f"{k}={os.environ[k]}" for k in ("QUALITY_BUDGET", "QUALITY_MAX_ROWS") if k in os.environ]
+    command = " ".join([*env_given, a.command, *(shlex.quote(x) for x in argv)])
     r = {
         "command": command,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -952,6 +1010,9 @@ def main():
         "budget_seconds": a.budget,
         "out_of_time": bool(out_of_time),
         "sources": list(sources),
+        "source_rows": {k: v for k, v in counts.items() if k in sources or k.startswith("corpus")},
+        "max_rows_per_source": a.max_rows_per_source,
+        "folds": folds,
         "contenders": {c.key: c.label for c in contenders},
         "pooled": pooled,
         "loso": loso,
