@@ -63,7 +63,7 @@ pub struct StoredWideDeep {
     pub table: LayerWeights,
     /// Bag bias `[embed]` (f32 at every precision).
     pub bias: Vec<f32>,
-    /// The tail's stored layers (the same precision as the table).
+    /// The tail's stored layers (f32 at every precision: a few thousand weights).
     pub tail: Vec<Layer>,
     /// The linear term `[features]` (f32 at every precision: it is one number per feature).
     pub wide: Option<Vec<f32>>,
@@ -75,7 +75,7 @@ impl StoredWideDeep {
         self.table.precision()
     }
 
-    /// Check shapes, finiteness and that every part has one precision.
+    /// Check shapes, finiteness, and that the tail is f32.
     pub fn check(&self) -> Result<()> {
         let (k, e) = (self.features, self.embed);
         if k == 0 || e == 0 {
@@ -105,11 +105,8 @@ impl StoredWideDeep {
             if l.inputs != inputs {
                 return Err(Error::shape(format!("tail.{i}.inputs"), inputs, l.inputs));
             }
-            if l.precision() != self.precision() {
-                return Err(Error::model(
-                    "<layers>",
-                    format!("tail layer {i} is {}, the table is {}", l.precision(), self.precision()),
-                ));
+            if l.precision() != Precision::F32 {
+                return Err(Error::model("<layers>", format!("tail layer {i} is {}, expected f32", l.precision())));
             }
             inputs = l.outputs;
         }
