@@ -12,9 +12,9 @@ fn forward(c: &mut Criterion) {
     let model = synthetic_model(512, &[256, 128, 64], 42).expect("model");
     let prompts = synthetic_prompts(256, 200, 7);
     let texts: Vec<&str> = prompts.iter().map(String::as_str).collect();
-    let x = model.embedder().embed(&texts).expect("embed");
+    let x = model.embedder().expect("an MLP model has an embedder").embed(&texts).expect("embed");
     for precision in [Precision::F32, Precision::F16, Precision::Int8] {
-        let layers = quantize_layers(model.layers(), precision).expect("quantize");
+        let layers = quantize_layers(model.layers().expect("an MLP model has layers"), precision).expect("quantize");
         let mut g = c.benchmark_group(format!("mlp_{precision}"));
         for kernel in Kernel::available() {
             let s = Scorer::with_kernel(&layers, kernel).expect("scorer");
@@ -39,7 +39,7 @@ fn end_to_end(c: &mut Criterion) {
     let mut buf = vec![0f32; 512];
     c.bench_function("end_to_end_int8_200_chars", |b| {
         b.iter(|| {
-            int8.embedder().embed_into(&[black_box(prompt.as_str())], &mut buf).expect("embed");
+            int8.embedder().expect("embedder").embed_into(&[black_box(prompt.as_str())], &mut buf).expect("embed");
             int8.decide(int8.scorer().score_one(&buf).expect("score"))
         })
     });

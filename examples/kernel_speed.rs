@@ -19,9 +19,9 @@ fn main() {
     let model = synthetic_model(512, &[256, 128, 64], 42).expect("model");
     let prompts = synthetic_prompts(4096, 200, 7);
     let texts: Vec<&str> = prompts.iter().map(String::as_str).collect();
-    let x = model.embedder().embed(&texts).expect("embed");
+    let x = model.embedder().expect("an MLP model has an embedder").embed(&texts).expect("embed");
     for precision in [Precision::F32, Precision::F16, Precision::Int8] {
-        let layers = quantize_layers(model.layers(), precision).expect("quantize");
+        let layers = quantize_layers(model.layers().expect("an MLP model has layers"), precision).expect("quantize");
         for kernel in Kernel::available() {
             let name = format!("{precision} {kernel}");
             if std::env::var("KS_ONLY").is_ok_and(|f| f != name) {

@@ -100,7 +100,7 @@ fn write_fixture(dir: &Path, precision: Precision) -> Model {
         f.push_str(&format!("{:08x}\t{}\t{}\n", s.to_bits(), u8::from(model.decide(s)), p));
     }
     std::fs::write(dir.join("fixture.txt"), f).expect("fixture");
-    let x = model.embedder().embed(PROMPTS).expect("embed");
+    let x = model.dense_embedder().expect("fixture is an MLP").embed(PROMPTS).expect("embed");
     let expected = model.score_embeddings(&x).expect("score embeddings");
     let mut bin = Vec::new();
     bin.extend_from_slice(&(PROMPTS.len() as u64).to_ne_bytes());
@@ -419,8 +419,8 @@ fn c_training_program_trains_cancels_and_matches_the_rust_library() {
     // ... gives the same network, threshold and scores.
     let c_model = Model::load(dir.path().join("c_model.l2")).expect("C-trained model");
     assert_eq!(
-        l2core::model::weights_sha256(c_model.layers()),
-        l2core::model::weights_sha256(rust.model.layers()),
+        c_model.weights_sha256(),
+        rust.model.weights_sha256(),
         "C and Rust trained the same weights"
     );
     assert_eq!(c_model.threshold().to_bits(), rust.model.threshold().to_bits());

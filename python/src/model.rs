@@ -197,7 +197,7 @@ impl PyModel {
     /// Embed texts with the model's own embedder: a float32 array `(len(texts), dims)`, the input
     /// `score_embeddings` takes.
     fn embed<'py>(&self, py: Python<'py>, texts: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        crate::embed::embed_with(py, self.inner.embedder(), texts)
+        crate::embed::embed_with(py, self.inner.dense_embedder().py_err()?, texts)
     }
 
     /// A copy of this f32 model with its weights quantized to `precision` (`"int8"` or `"f16"`): the

@@ -215,6 +215,12 @@ impl Model {
         }
     }
 
+    /// The dense embedder, or the error a caller of an embeddings entry point gets from a
+    /// wide-and-deep model (which reads text through its n-gram featuriser).
+    pub fn dense_embedder(&self) -> Result<&dyn Embedder> {
+        self.embedder().ok_or_else(no_embeddings)
+    }
+
     /// The n-gram featuriser of a wide-and-deep model; `None` for an MLP.
     pub fn featurizer(&self) -> Option<&SparseFeaturizer> {
         match &self.engine {
@@ -358,11 +364,7 @@ impl Model {
     /// Scores of `n x dims` row-major embeddings into `out` (`n`); MLP models only.
     pub fn score_embeddings_into(&self, x: &[f32], out: &mut [f32]) -> Result<()> {
         let Engine::Dense { scorer, .. } = &self.engine else {
-            return Err(Error::param(
-                "model",
-                "wide_deep",
-                "this model scores text through its n-gram featuriser; it takes no embeddings",
-            ));
+            return Err(no_embeddings());
         };
         let d = self.dims();
         if !x.len().is_multiple_of(d) {
@@ -385,4 +387,9 @@ impl Model {
     pub fn decide(&self, score: f32) -> bool {
         score >= self.meta.threshold
     }
+}
+
+/// The error of an embeddings entry point on a wide-and-deep model.
+fn no_embeddings() -> Error {
+    Error::param("model", "wide_deep", "this model scores text through its n-gram featuriser; it takes no embeddings")
 }

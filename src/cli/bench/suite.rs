@@ -146,7 +146,7 @@ pub fn run(model: &Model, opts: &BenchOptions) -> Result<BenchReport> {
     let n = opts.batches.iter().copied().max().unwrap_or(1).clamp(256, 4096);
     let prompts = synthetic_prompts(n, opts.prompt_chars, opts.seed);
     let texts: Vec<&str> = prompts.iter().map(String::as_str).collect();
-    let emb = model.embedder().ok_or_else(|| Error::param("model", "wide_deep", "no dense embedder"))?;
+    let emb = model.dense_embedder()?;
     let x = emb.embed(&texts)?;
     let dims = model.dims();
     let inp = Inputs { texts, x, dims };
