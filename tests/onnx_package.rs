@@ -59,11 +59,8 @@ fn packages_are_found_by_name_and_embed_exactly_like_the_extracted_files() {
     assert_eq!(back, EmbedderSpec::Onnx(packaged.clone()));
 
     // Files that moved are found again through their packages (and still hash-checked) ...
-    let moved = OnnxSpec {
-        model: "/nowhere/model.onnx".into(),
-        tokenizer: "/nowhere/model.zip".into(),
-        ..packaged.clone()
-    };
+    let moved =
+        OnnxSpec { model: "/nowhere/model.onnx".into(), tokenizer: "/nowhere/model.zip".into(), ..packaged.clone() };
     let e = EmbedderSpec::Onnx(moved.clone()).build().unwrap();
     assert_eq!(e.embed(&texts).unwrap(), a);
     let EmbedderSpec::Onnx(found) = e.spec() else { panic!("an ONNX spec") };
@@ -124,7 +121,10 @@ fn a_missing_package_names_itself_and_the_pip_command() {
     }
     // The graph's package has no tokenizer: the error says where else to look.
     let err = OnnxFiles::locate(None, Some(MODEL_PKG), None, None).unwrap_err().to_string();
-    assert!(err.contains(MODEL_PKG) && err.contains("no tokenizer.json") && err.contains("--tokenizer-package"), "{err}");
+    assert!(
+        err.contains(MODEL_PKG) && err.contains("no tokenizer.json") && err.contains("--tokenizer-package"),
+        "{err}"
+    );
 }
 
 fn l2(args: &[&str], cwd: &Path) -> Output {

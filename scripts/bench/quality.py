@@ -841,7 +841,7 @@ def write_report(r, path):
         L.append(f"| `{k}` | {lat('f32')} | {lat('int8')} | {s['file_bytes'] / 1e6:.1f} MB | {rss('f32')} | "
                  f"{rss('int8')} |")
     L.append("\n(RSS is the peak, VmHWM, of a process that loads the model and scores 1,000 prompts.)\n")
-    L.append("## Reading\n")
+    L.append("## Targets and reading\n")
     L.extend(reading(r))
     L.append("")
     path.write_text("\n".join(L) + "\n")
@@ -853,39 +853,71 @@ def reading(r):
     pr = r["pooled"]["results"]
     lo = r["loso"]["overall"]
     d, sk = pr.get("default", {}), pr.get("sklearn_tfidf_lr", {})
-    if d.get("status") == "ok" and sk.get("status") == "ok":
-        def cmp(a, b):
-            return "at or above" if a >= b else "below"
-        out.append(f"- In distribution the new default is {cmp(d['roc_auc'], sk['roc_auc'])} the scikit-learn "
-                   f"baseline in ROC AUC ({d['roc_auc']:.4f} vs {sk['roc_auc']:.4f}) and "
-                   f"{cmp(d['recall_at_1pct_fpr'], sk['recall_at_1pct_fpr'])} it in recall at 1% FPR "
-                   f"({d['recall_at_1pct_fpr']:.3f} vs {sk['recall_at_1pct_fpr']:.3f}).")
-        tgt = d["tpr"] >= 0.95 and d["fpr"] < 0.01
-        out.append(f"- Target \"TPR >= 95% at a test FPR < 1%\" in distribution: {'met' if tgt else 'missed'} "
-                   f"(TPR {pct(d['tpr'])}, FPR {pct(d['fpr'], 2)}, F1 {num(d['f1'])}).")
     ld, lsk = lo.get("default", {}), lo.get("sklearn_tfidf_lr", {})
-    if "roc_auc" in ld and "roc_auc" in lsk:
-        out.append(f"- Leaving one source out, the default reaches ROC AUC {num(ld['roc_auc'], 4)} and recall at 1% "
-                   f"FPR {num(ld['recall_at_1pct_fpr'])}; scikit-learn {num(lsk['roc_auc'], 4)} and "
-                   f"{num(lsk['recall_at_1pct_fpr'])}. Out-of-distribution figures are far below the in-distribution "
-                   "ones for every contender: the held-out sources differ in style, and tuning must aim at these, "
-                   "not at the pooled split.")
-    best = max(((k, v) for k, v in lo.items() if "roc_auc" in v and v["roc_auc"] is not None),
+
+    def ge(a, b):
+        return a is not None and b is not None and a >= b
+
+    out.append("Targets of issue 10 for the new default (`default`):\n")
+    if d.get("status") == "ok" and sk.get("status") == "ok":
+        for proto, a, b in [("in distribution", d, sk), ("leave one source out", ld, lsk)]:
+            if a.get("roc_auc") is None or b.get("roc_auc") is None:
+                out.append(f"- At or above scikit-learn {proto}: not measured (no figures)")
+                continue
+            ok = ge(a["roc_auc"], b["roc_auc"]) and ge(a["recall_at_1pct_fpr"], b["recall_at_1pct_fpr"])
+            out.append(f"- At or above scikit-learn {proto}, AUC and recall at 1% FPR: **{'met' if ok else 'missed'}** "
+                       f"(AUC {num(a['roc_auc'], 4)} vs {num(b['roc_auc'], 4)}, recall at 1% FPR "
+                       f"{num(a['recall_at_1pct_fpr'])} vs {num(b['recall_at_1pct_fpr'])})")
+        tgt = d["tpr"] >= 0.95 and d["fpr"] < 0.01
+        out.append(f"- In distribution TPR >= 95% at a test FPR < 1%: **{'met' if tgt else 'missed'}** (TPR "
+                   f"{pct(d['tpr'])} at FPR {pct(d['fpr'], 2)}, F1 {num(d['f1'])}; the threshold was calibrated on "
+                   "validation for 1% FPR)")
+    sp = r.get("speed", {}).get("default", {})
+    if sp.get("status") == "ok":
+        e = sp["end_to_end"].get("int8", {})
+        if "p95_us" in e:
+            out.append(f"- 200-character prompt end to end <= 50 us p95 with int8 weights: "
+                       f"**{'met' if e['p95_us'] <= 50 else 'missed'}** ({e['p50_us']:.0f} us p50 / {e['p95_us']:.0f} us "
+                       "p95, on the shared machine)")
+        else:
+            out.append(f"- 200-character prompt <= 50 us p95 with int8 weights: not measured ({e.get('failed', '-')})")
+        hwm = sp["rss"].get("int8", {}).get("VmHWM")
+        if hwm:
+            mb = int(str(hwm).split()[0]) / 1024
+            out.append(f"- Serving RSS <= 64 MB: **{'met' if mb <= 64 else 'missed'}** ({mb:.0f} MB peak, int8)")
+        else:
+            out.append(f"- Serving RSS <= 64 MB (int8): not measured ({sp['rss'].get('int8', {}).get('failed', '-')})")
+    out.append("\nReading:\n")
+    if "roc_auc" in ld and ld["roc_auc"] is not None and d.get("roc_auc") is not None:
+        out.append(f"- Out of distribution the default drops from AUC {num(d['roc_auc'], 4)} (pooled) to "
+                   f"{num(ld['roc_auc'], 4)} (held-out sources pooled), recall at 1% FPR from "
+                   f"{num(d['recall_at_1pct_fpr'])} to {num(ld['recall_at_1pct_fpr'])}: tune for the held-out figures, "
+                   "not for the pooled split.")
+    best = max(((k, v) for k, v in lo.items() if v.get("roc_auc") is not None),
                key=lambda kv: kv[1]["roc_auc"], default=None)
     if best:
-        out.append(f"- Best pooled leave-one-source-out ROC AUC: `{best[0]}` ({best[1]['roc_auc']:.4f}).")
+        out.append(f"- Best leave-one-source-out AUC: `{best[0]}` ({best[1]['roc_auc']:.4f}); best recall at 1% FPR: "
+                   + ", ".join(f"`{k}` {num(v['recall_at_1pct_fpr'])}"
+                               for k, v in sorted(lo.items(), key=lambda kv: -(kv[1].get('recall_at_1pct_fpr') or 0))
+                               if v.get("recall_at_1pct_fpr") is not None) + ".")
+    drift = [f"`{k}` {pct(v['fpr'], 2)}" for k, v in pr.items() if v.get("status") == "ok" and v.get("fpr") is not None]
+    if drift:
+        out.append("- Test FPR at the threshold each contender calibrated on validation for 1%: " + ", ".join(drift) +
+                   " (above 1% means the calibration did not hold on the test split).")
     ob = r.get("obfuscation", {}).get("models", {})
     if ob.get("default", {}).get("status") == "ok" and ob.get("default_no_text_spec", {}).get("status") == "ok":
         a, b = ob["default"]["per_kind"], ob["default_no_text_spec"]["per_kind"]
         gains = [f"{k} {pct(b[k]['tpr'], 0)} -> {pct(a[k]['tpr'], 0)}" for k in OBFUSCATIONS if k in a and k in b]
-        out.append("- Obfuscation, recall without -> with the text spec: " + ", ".join(gains) + ".")
-    sp = r.get("speed", {}).get("default", {})
-    if sp.get("status") == "ok" and "p95_us" in sp["end_to_end"].get("int8", {}):
-        e = sp["end_to_end"]["int8"]
-        hwm = sp["rss"].get("int8", {}).get("VmHWM")
-        out.append(f"- The default scores a 200-character prompt in {e['p50_us']:.0f} us p50 / {e['p95_us']:.0f} us "
-                   f"p95 with int8 weights (target <= 50 us p95) and serves in {kb_to_mb(hwm)} peak RSS "
-                   "(target <= 64 MB), on the shared machine.")
+        others = []
+        for k, v in ob.items():
+            if k in ("default", "default_no_text_spec") or v.get("status") != "ok":
+                continue
+            rec = [v["per_kind"][x]["tpr"] for x in OBFUSCATIONS if v["per_kind"].get(x, {}).get("tpr") is not None]
+            if rec:
+                others.append(f"`{k}` {pct(float(np.mean(rec)), 0)}")
+        out.append("- Obfuscation, recall of the default without -> with the text spec: " + ", ".join(gains) +
+                   (("; mean recall over the seven kinds of the contenders that read texts as they are: " +
+                     ", ".join(others)) if others else "") + ".")
     for k, v in r["pooled"]["results"].items():
         if v.get("status") != "ok":
             out.append(f"- `{k}` did not run in distribution: {v.get('status')} ({v.get('reason')}).")

@@ -155,7 +155,11 @@ impl OnnxFiles {
         tokenizer_package: Option<&str>,
     ) -> Result<OnnxFiles> {
         if model.is_some() && model_package.is_some() {
-            return Err(Error::param("onnx-package", model_package.unwrap_or(""), "give --onnx-model or --onnx-package, not both"));
+            return Err(Error::param(
+                "onnx-package",
+                model_package.unwrap_or(""),
+                "give --onnx-model or --onnx-package, not both",
+            ));
         }
         if tokenizer.is_some() && tokenizer_package.is_some() {
             return Err(Error::param(

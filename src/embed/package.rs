@@ -75,7 +75,8 @@ impl InstalledPackage {
                 continue;
             }
             let version = v["version"].as_str().unwrap_or("").to_string();
-            let files = v["files"].as_array().into_iter().flatten().filter_map(|f| f.as_str()).map(PathBuf::from).collect();
+            let files =
+                v["files"].as_array().into_iter().flatten().filter_map(|f| f.as_str()).map(PathBuf::from).collect();
             return Ok(InstalledPackage { name: name.to_string(), version, python: py, files });
         }
         Err(Error::Embedder(format!(
@@ -148,7 +149,10 @@ pub fn zip_member(archive: &Path, name: &str) -> Result<Option<String>> {
         .collect::<std::result::Result<Vec<String>, _>>()
         .map_err(|e| Error::Embedder(format!("`{}`: unreadable member name: {e}", archive.display())))?;
     let suffix = format!("/{name}");
-    Ok(names.into_iter().filter(|m| m == name || m.ends_with(&suffix)).min_by_key(|m| (m.matches('/').count(), m.clone())))
+    Ok(names
+        .into_iter()
+        .filter(|m| m == name || m.ends_with(&suffix))
+        .min_by_key(|m| (m.matches('/').count(), m.clone())))
 }
 
 /// The bytes of `member` inside the zip `archive`.
@@ -158,9 +162,9 @@ pub fn read_zip_member(archive: &Path, member: &str) -> Result<Vec<u8>> {
         Error::Embedder(format!("archive `{}` has no readable member `{member}`: {e}", archive.display()))
     })?;
     let mut bytes = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
-    entry.read_to_end(&mut bytes).map_err(|e| {
-        Error::Embedder(format!("reading `{member}` from archive `{}` failed: {e}", archive.display()))
-    })?;
+    entry
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::Embedder(format!("reading `{member}` from archive `{}` failed: {e}", archive.display())))?;
     Ok(bytes)
 }
 
@@ -217,7 +221,10 @@ mod tests {
         };
         let p = pkg(vec![dir.path().join("demo/__init__.py"), dir.path().join("demo/model.onnx"), zip.clone()]);
         assert_eq!(p.onnx_model().unwrap(), dir.path().join("demo/model.onnx"));
-        assert_eq!(p.tokenizer().unwrap(), TokenizerSource { path: zip.clone(), member: Some("tokenizer.json".into()) });
+        assert_eq!(
+            p.tokenizer().unwrap(),
+            TokenizerSource { path: zip.clone(), member: Some("tokenizer.json".into()) }
+        );
         let plain = dir.path().join("demo/tokenizer.json");
         let p = pkg(vec![zip.clone(), plain.clone()]);
         assert_eq!(p.tokenizer().unwrap(), TokenizerSource { path: plain, member: None });
