@@ -361,25 +361,28 @@ class RfContender:
     def __init__(self, env, trees):
         self.env, self.trees = env, trees
 
-    def train(self, budget, ctx, train, val, test, out):
+    def train(self, budget, ctx, train, val, test, out, also=()):
+        """`also`: further files to score (the held-out source of a fold), embedded in the same run."""
         out.mkdir(parents=True, exist_ok=True)
-        p = budget.run([ctx.rf, "train", "--train", train, "--val", val, "--test", test, "--out-dir", out,
+        tests = [str(test), *(str(f) for f in also if str(f) != str(test))]
+        p = budget.run([ctx.rf, "train", "--train", train, "--val", val, *[x for f in tests for x in ("--test", f)],
+                        "--out-dir", out,
                         "--embedder", "onnx", *MINILM, "--embed-cache", ctx.cache, "--trees", str(self.trees)],
                        cap=ctx.step_cap, env=self.env)
         summary = json.loads(p.stdout.strip().splitlines()[-1])
         val_scores = scores_frame(out / "val.scores.csv")
         thr = calibrate_wilson(val_scores["score"].to_numpy(), val_scores["label"].to_numpy())
         return {"dir": out, "threshold": thr, "train_seconds": summary["train_seconds"], "summary": summary,
-                "test_file": str(test)}
+                "test_files": tests}
 
     def score(self, budget, ctx, trained, files, out):
+        scored = scores_frame(trained["dir"] / "test.scores.csv")
         frames = []
         for f in files:
-            if str(f) == trained["test_file"]:
-                frames.append(scores_frame(trained["dir"] / "test.scores.csv"))
-                continue
-            # Other files (the obfuscated copies) are scored by re-running on them as the test set.
-            raise RuntimeError("rf_contender scores only its own test file")
+            if str(f) not in trained["test_files"]:
+                # Other files (the obfuscated copies) would need another embedding run of the forest.
+                raise RuntimeError("rf_contender scores only the files it was trained with (--test)")
+            frames.append(scored[scored["file"] == str(f)])
         return pd.concat(frames, ignore_index=True)
 
 
@@ -451,7 +454,10 @@ def run_contender(budget, ctx, c, proto, train, val, tests, out, probe=None):
     returns a result dict (status ok / failed / timeout)."""
     try:
         t = time.time()
-        trained = c.train(budget, ctx, train, val, probe or tests[0], out)
+        if c.kind == "rf":
+            trained = c.train(budget, ctx, train, val, probe or tests[0], out, also=tests)
+        else:
+            trained = c.train(budget, ctx, train, val, probe or tests[0], out)
         scores = c.score(budget, ctx, trained, tests, out)
         log(f"{proto} {c.key}: trained in {trained['train_seconds']:.0f} s, total {time.time() - t:.0f} s")
         return {"status": "ok", "trained": trained, "scores": scores}
@@ -586,14 +592,16 @@ def obfuscation_protocol(budget, ctx, pooled_keep, no_spec):
 # Speed, size, memory of the pooled models
 
 
-def l2_speed(budget, ctx, model):
+def l2_speed(budget, ctx, model, slow=False):
     """`l2 bench` end to end and serve_rss, per precision (f32 as trained, int8 quantized in memory); a
-    precision that fails is reported with its reason."""
+    precision that fails is reported with its reason. `slow` (a transformer embedder, tens of ms a
+    prompt): 200 latency samples and one round of 1,000 prompts for the RSS."""
     e2e, rss = {}, {}
+    samples = min(ctx.latency_samples, 200) if slow else ctx.latency_samples
     for prec in ("f32", "int8"):
         try:
             p = budget.run([ctx.l2, "bench", model, "--json", "--threads", "1", "--batch", "1", "--no-ort",
-                            "--precision", prec, "--latency-samples", str(ctx.latency_samples),
+                            "--precision", prec, "--latency-samples", str(samples),
                             "--min-seconds", "0.05"], cap=1200)
             for r in json.loads(p.stdout)["results"]:
                 if r["stage"] == "end_to_end" and r["engine"] == "l2core":
@@ -602,7 +610,8 @@ def l2_speed(budget, ctx, model):
         except RuntimeError as e:
             e2e[prec] = {"failed": clean(e)}
         try:
-            out = budget.run([ctx.serve_rss, model, *([] if prec == "int8" else ["--keep-f32"])], cap=900).stdout
+            out = budget.run([ctx.serve_rss, model, *([] if prec == "int8" else ["--keep-f32"]),
+                              *(["--rounds", "1"] if slow else [])], cap=900).stdout
             for line in out.splitlines():
                 if line.startswith(("VmRSS", "VmHWM")):
                     k, v = line.split(None, 1)
@@ -640,7 +649,8 @@ def speed_section(budget, ctx, contenders, keep):
             continue
         try:
             if c.kind == "l2":
-                out[c.key] = {"status": "ok", **l2_speed(budget, ctx, res["trained"]["model"])}
+                slow = "--embedder" in c.flags and "onnx" in c.flags
+                out[c.key] = {"status": "ok", **l2_speed(budget, ctx, res["trained"]["model"], slow)}
             elif c.kind == "sklearn":
                 r = json.loads(budget.run([sys.executable, "-c", SK_SERVE, res["trained"]["path"], prompts],
                                           cap=600, env=one_thread).stdout)
@@ -703,6 +713,10 @@ def write_report(r, path):
     L.append("- **Thresholds**: every contender calibrates its own on its own validation split for FPR <= 1% with "
              "the Wilson rule (the 95% upper bound of the validation FPR meets the target; `l2 train`'s default); "
              "\"recall at 1% FPR\" is the oracle figure on the test rows themselves (threshold-free comparison)\n")
+    for n in r.get("notes", []):
+        L.append(f"- **Note**: {n}")
+    if r.get("notes"):
+        L.append("")
     L.append("Contenders:\n")
     for k, lab in labels.items():
         L.append(f"- `{k}`: {lab}")
@@ -840,7 +854,9 @@ def write_report(r, path):
 
         L.append(f"| `{k}` | {lat('f32')} | {lat('int8')} | {s['file_bytes'] / 1e6:.1f} MB | {rss('f32')} | "
                  f"{rss('int8')} |")
-    L.append("\n(RSS is the peak, VmHWM, of a process that loads the model and scores 1,000 prompts.)\n")
+    L.append("\n(RSS is the peak, VmHWM, of a process that loads the model and scores the synthetic prompts: 20 rounds "
+             "of 1,000 for l2core models, one round for MiniLM ones; 1,000 prompts once for scikit-learn, 300 for the "
+             "forest.)\n")
     L.append("## Targets and reading\n")
     L.extend(reading(r))
     L.append("")
@@ -951,9 +967,11 @@ def main():
     ap.add_argument("--command", default="bash scripts/bench/quality.sh")
     ap.add_argument("--report-only", metavar="RESULTS_JSON", help="only re-write --doc (and its .json) from the "
                                                                   "results.json of an earlier run")
+    ap.add_argument("--note", action="append", default=[], help="with --report-only: a note on the run for the doc")
     a = ap.parse_args()
     if a.report_only:
         r = json.loads(Path(a.report_only).read_text())
+        r["notes"] = [*r.get("notes", []), *a.note]
         write_report(r, Path(a.doc))
         Path(a.doc).with_suffix(".json").write_text(json.dumps(r, indent=1, default=str) + "\n")
         return 0
@@ -1015,14 +1033,14 @@ def main():
         obfuscation = obfuscation_protocol(budget, ctx, keep, ns)
     except OutOfTime as e:
         obfuscation, out_of_time = {"status": "timeout", "reason": str(e), "models": {}}, True
+    log("leave-one-source-out protocol")
+    loso = loso_protocol(budget, ctx, contenders, sources, corpus, folds)
+    out_of_time |= budget.left() <= 5 or any(v.get("status") == "timeout" for v in loso["overall"].values())
     try:
         speed = speed_section(budget, ctx, contenders, keep)
     except OutOfTime as e:
         speed, out_of_time = {}, True
         log(f"speed: {e}")
-    log("leave-one-source-out protocol")
-    loso = loso_protocol(budget, ctx, contenders, sources, corpus, folds)
-    out_of_time |= budget.left() <= 5 or any(v.get("status") == "timeout" for v in loso["overall"].values())
 
     version = subprocess.run([ctx.l2, "version"], capture_output=True, text=True).stdout.split()[-1]
     # The command as given (quality.sh always passes --data; left out when it is the default).
