@@ -916,6 +916,11 @@ def reading(r):
                    + ", ".join(f"`{k}` {num(v['recall_at_1pct_fpr'])}"
                                for k, v in sorted(lo.items(), key=lambda kv: -(kv[1].get('recall_at_1pct_fpr') or 0))
                                if v.get("recall_at_1pct_fpr") is not None) + ".")
+    nfolds = {k: v.get("folds") for k, v in lo.items() if v.get("roc_auc") is not None}
+    if len(set(nfolds.values())) > 1:
+        out.append("- Caution: the pooled held-out figures cover different folds per contender (" +
+                   ", ".join(f"`{k}` {n}" for k, n in nfolds.items()) + "), so they are not on the same rows; "
+                   "compare the per-fold rows above.")
     drift = [f"`{k}` {pct(v['fpr'], 2)}" for k, v in pr.items() if v.get("status") == "ok" and v.get("fpr") is not None]
     if drift:
         out.append("- Test FPR at the threshold each contender calibrated on validation for 1%: " + ", ".join(drift) +
