@@ -123,6 +123,43 @@ typedef uint32_t l2_status;
 #endif // __cplusplus
 
 /**
+ * How a text was read for its score (`l2_score_detail.view`).
+ */
+enum l2_view
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The (canonical) text itself.
+   */
+  L2_VIEW_WHOLE = 0,
+  /**
+   * The text with its encoded payloads (base64, hex, percent, HTML entities) decoded.
+   */
+  L2_VIEW_DECODED = 1,
+  /**
+   * ROT13 of the text.
+   */
+  L2_VIEW_ROT13 = 2,
+  /**
+   * Leetspeak folded to letters.
+   */
+  L2_VIEW_LEET = 3,
+  /**
+   * A window of a long text.
+   */
+  L2_VIEW_WINDOW = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum l2_view l2_view;
+#else
+typedef uint32_t l2_view;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A loaded, immutable classifier (embedder + network + metadata).
  *
  * Ownership: created by `l2_model_load_path`, `l2_model_load_bytes` or `l2_train`; the caller owns it and
@@ -140,6 +177,29 @@ typedef struct l2_model l2_model;
  * a setter runs); `l2_train` and `l2_train_config_to_json` only read it.
  */
 typedef struct l2_train_config l2_train_config;
+
+/**
+ * A score with how it was reached: a model with a text spec scores several views of a text (decoded
+ * payloads, windows of a long text, ...) and keeps the highest.
+ */
+typedef struct l2_score_detail {
+  /**
+   * Malicious probability in [0, 1], bit for bit `l2_model_score_text`'s.
+   */
+  float score;
+  /**
+   * Views scored (1: the whole text only).
+   */
+  uint32_t views;
+  /**
+   * How many of them were windows of a long text (0: the text was scored whole).
+   */
+  uint32_t windows;
+  /**
+   * The view that gave the score.
+   */
+  l2_view view;
+} l2_score_detail;
 
 /**
  * One finished epoch, passed to the progress callback (valid only during the callback).
@@ -244,6 +304,15 @@ l2_status l2_model_score_text(const struct l2_model *model,
                               float *out_score);
 
 /**
+ * Score one text (as `l2_model_score_text`) and say how: views scored, windows of a long text, and
+ * which view gave the score, into `*out_detail`. Thread-safe.
+ */
+l2_status l2_model_score_text_detailed(const struct l2_model *model,
+                                       const char *text,
+                                       size_t text_len,
+                                       struct l2_score_detail *out_detail);
+
+/**
  * Score `n` texts at once: `texts[i]` points to `text_lens[i]` bytes of UTF-8 (no NUL needed). Scores
  * go to `out_scores[0..n]`; `out_len` is the capacity of `out_scores` (in floats) and must be at least
  * `n` (else `L2_STATUS_BUFFER_TOO_SMALL`). Every text is checked before any is scored: a NULL entry
@@ -261,7 +330,8 @@ l2_status l2_model_score_batch(const struct l2_model *model,
  * Score `n` embeddings: `embeddings` is a row-major `n x dims` float matrix (`n * dims` floats).
  * `dims` must equal `l2_model_dims` (else `L2_STATUS_WRONG_DIMS`); scores go to `out_scores[0..n]`,
  * `out_len` being its capacity (at least `n`, else `L2_STATUS_BUFFER_TOO_SMALL`). Non-finite inputs give
- * `L2_STATUS_INVALID_DATA`. Thread-safe.
+ * `L2_STATUS_INVALID_DATA`; a wide-and-deep model (which reads text only) `L2_STATUS_INVALID_PARAM`.
+ * Thread-safe.
  */
 l2_status l2_model_score_embeddings(const struct l2_model *model,
                                     const float *embeddings,
@@ -292,7 +362,9 @@ l2_status l2_model_classify(const struct l2_model *model,
 l2_status l2_model_threshold(const struct l2_model *model, float *out_threshold);
 
 /**
- * The embedding width the model takes (the `dims` of `l2_model_score_embeddings`) into `*out_dims`.
+ * The input width of the model's network into `*out_dims`: the embedding width an MLP model takes
+ * (the `dims` of `l2_model_score_embeddings`), or the n-gram vocabulary size of a wide-and-deep
+ * model (which reads text only: `l2_model_score_embeddings` gives `L2_STATUS_INVALID_PARAM`).
  * Thread-safe.
  */
 l2_status l2_model_dims(const struct l2_model *model, size_t *out_dims);
@@ -398,8 +470,9 @@ l2_status l2_train_config_set_target_fpr(struct l2_train_config *config,
                                          double target_fpr);
 
 /**
- * Width of the built-in hashing embedder (default 512). `L2_STATUS_INVALID_PARAM` when the configured
- * embedder is not the hashing one.
+ * Train on dense hashing embeddings of `dims` (as `l2 train --dims`): the embedder becomes the
+ * built-in hashing one at that width (its other settings kept when it already was), and the model an
+ * MLP over it. The default config trains the wide-and-deep model on sparse n-grams instead.
  */
 l2_status l2_train_config_set_embedding_dims(struct l2_train_config *config,
                                              size_t dims);

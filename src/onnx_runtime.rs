@@ -233,6 +233,38 @@ impl OnnxSession {
         f(&mut guard)
     }
 
+    /// Run a graph with two `[rows, cols]` inputs, int64 `index` then f32 `value` (the wide-and-deep
+    /// graph's padded sparse rows), and return its first output as f32 values and shape.
+    pub fn run_index_value(
+        &self,
+        (index, value): (&[i64], &[f32]),
+        rows: usize,
+        cols: usize,
+    ) -> Result<(Vec<f32>, Vec<i64>)> {
+        if index.len() != rows * cols || value.len() != rows * cols {
+            return Err(Error::shape(
+                "ONNX inputs",
+                format!("{rows} x {cols}"),
+                format!("{} and {}", index.len(), value.len()),
+            ));
+        }
+        let [i_name, v_name] = self.inputs.as_slice() else {
+            return Err(Error::model(&self.name, format!("expected two graph inputs, found {:?}", self.inputs)));
+        };
+        let (i_name, v_name, name) = (i_name.clone(), v_name.clone(), self.name.clone());
+        self.with_session(|s| {
+            let bad = |what: &str, e: &dyn std::fmt::Display| Error::model(&name, format!("{what}: {e}"));
+            let i =
+                ort::value::TensorRef::from_array_view(([rows, cols], index)).map_err(|e| bad("index tensor", &e))?;
+            let v =
+                ort::value::TensorRef::from_array_view(([rows, cols], value)).map_err(|e| bad("value tensor", &e))?;
+            let out = s.run(ort::inputs![i_name.as_str() => i, v_name.as_str() => v]).map_err(|e| bad("run", &e))?;
+            let (shape, data) =
+                out[0].try_extract_tensor::<f32>().map_err(|e| bad("output is not a float tensor", &e))?;
+            Ok((data.to_vec(), shape.iter().copied().collect()))
+        })
+    }
+
     /// Run a graph with one f32 input `[rows, cols]` and return its first output as f32 values and shape.
     pub fn run_f32(&self, input: &[f32], rows: usize, cols: usize) -> Result<(Vec<f32>, Vec<i64>)> {
         if input.len() != rows * cols {

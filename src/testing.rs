@@ -4,6 +4,7 @@
 //!
 //! - [`synthetic_model`]: an untrained model of any shape, byte-reproducible for a seed;
 //! - [`spread_model`]: an untrained model whose scores spread over (0, 1) like a trained one's;
+//! - [`spread_wide_deep`]: the same for the wide-and-deep model kind;
 //! - [`synthetic_prompts`]: deterministic prompts of a given length;
 //! - [`teacher_split`]: learnable synthetic training data (embeddings labelled by a teacher network).
 
@@ -58,12 +59,56 @@ pub fn spread_model(dims: usize, hidden: &[usize], precision: Precision, seed: u
         last.bias[0] = (last.bias[0] - mean) * k;
     }
     let m = Model::new(fixture_meta(dims, hidden, precision), quantize_layers(&mlp.to_layers(), precision)?)?;
+    with_spread_threshold(m, texts)
+}
+
+/// `m` with its threshold in the widest gap of the central half of its sorted scores on `texts`.
+fn with_spread_threshold(m: Model, texts: &[&str]) -> Result<Model> {
     let mut s = m.score_texts(texts)?;
     s.sort_by(f32::total_cmp);
     let (lo, hi) = (s.len() / 4, s.len() * 3 / 4);
     let gap = |i: usize| s[i + 1] - s[i];
     let i = (lo..hi).max_by(|&a, &b| gap(a).total_cmp(&gap(b))).unwrap_or(lo);
     m.with_threshold((s[i] + s[i + 1]) / 2.0)
+}
+
+/// The wide-and-deep counterpart of [`spread_model`]: an n-gram featuriser fitted on `texts`
+/// (`min_df` 1), a random table, tail (`hidden`) and wide term, scaled so that logits spread, the
+/// default text spec, at `precision` (the one quantizer), threshold as in [`spread_model`].
+pub fn spread_wide_deep(
+    embed: usize,
+    hidden: &[usize],
+    precision: Precision,
+    seed: u64,
+    texts: &[&str],
+) -> Result<Model> {
+    use crate::embed::{NgramSpec, SparseFeaturizer};
+    use crate::model::Weights;
+    use crate::nn::WideDeep;
+    use std::sync::Arc;
+    if texts.len() < 4 {
+        return Err(Error::param("texts", texts.len(), "spread_wide_deep needs at least 4 texts"));
+    }
+    let spec = NgramSpec { min_df: 1, ..NgramSpec::default() };
+    let featurizer = SparseFeaturizer::fit(spec.clone(), texts)?;
+    let features = featurizer.features();
+    let mut rng = Rng::new(seed);
+    let table = (0..features * embed).map(|_| 0.5 * rng.normal()).collect();
+    let bias = (0..embed).map(|_| 0.05 * rng.normal()).collect();
+    let wide = Some((0..features).map(|_| 0.5 * rng.normal()).collect());
+    let tail = Mlp::init(embed, hidden, seed ^ 0x7a11)?;
+    let net = WideDeep { features, embed, table, bias, tail, wide };
+    let mut meta = ModelMeta::untrained_wide_deep(spec, features, embed, hidden.to_vec(), true, Precision::F32);
+    meta.created = FIXTURE_CREATED.into();
+    meta.text = Some(crate::text::TextSpec::default());
+    meta.tags = [("synthetic".to_string(), "untrained".to_string())].into_iter().collect();
+    let weights = Weights::WideDeep { featurizer: Arc::new(featurizer), net: Arc::new(net.to_stored()) };
+    let f32_model = with_spread_threshold(Model::assemble(meta, weights)?, texts)?;
+    if precision == Precision::F32 {
+        return Ok(f32_model);
+    }
+    let q = crate::model::quantize::quantize(&f32_model, precision)?;
+    with_spread_threshold(q, texts)
 }
 
 /// Deterministic synthetic prompts of exactly `chars` characters (mixing benign and attack vocabulary).

@@ -234,3 +234,83 @@ fn per_tensor_int8_graph_is_ort_quantize_dynamic_form_and_scores_near_native() {
     let f = onnx::validate_embeddings(&m, &export(&m, None).unwrap(), &x).unwrap();
     assert!(f.max_abs_diff <= 1e-5, "{f:?}");
 }
+
+fn wide_deep(precision: Precision, seed: u64) -> Model {
+    let ts = texts();
+    let refs: Vec<&str> = ts.iter().map(String::as_str).collect();
+    l2core::testing::spread_wide_deep(16, &[8], precision, seed, &refs).unwrap()
+}
+
+#[test]
+fn wide_deep_graph_has_sparse_inputs_gathers_and_metadata() {
+    for (p, extra) in [(Precision::F32, None), (Precision::F16, Some("Cast")), (Precision::Int8, Some("Cast"))] {
+        let m = wide_deep(p, 11);
+        let e = export(&m, None).unwrap();
+        assert_eq!(e.precision, p);
+        let info = inspect(&e.bytes).unwrap();
+        assert_eq!(info.inputs, [onnx::FEATURE_INDEX, onnx::FEATURE_VALUE]);
+        assert_eq!(info.outputs, ["probability"]);
+        // The table (and for int8 its scales) and the wide term are gathered by feature index.
+        let gathers = info.ops.iter().filter(|o| *o == "Gather").count();
+        assert_eq!(gathers, if p == Precision::Int8 { 3 } else { 2 }, "{p}: {:?}", info.ops);
+        assert_eq!(info.ops.iter().filter(|o| *o == "Gemm").count(), 2);
+        if let Some(op) = extra {
+            assert!(info.ops.iter().any(|o| o == op), "{p}: {:?}", info.ops);
+        }
+        let md = &info.metadata;
+        assert_eq!(md["kind"], "wide_deep");
+        assert_eq!(md["precision"], p.as_str());
+        assert_eq!(md["threshold"].parse::<f32>().unwrap(), m.threshold());
+        assert_eq!(md["features"], m.dims().to_string());
+        assert_eq!(md["weights_sha256"], m.weights_sha256());
+        let text: Option<l2core::text::TextSpec> = serde_json::from_str(&md["text"]).unwrap();
+        assert_eq!(text.as_ref(), m.text_spec());
+    }
+}
+
+#[test]
+fn wide_deep_exports_match_the_native_engine_and_pass_onnx_checker() {
+    if !have_runtime() {
+        return;
+    }
+    let ts = texts();
+    let refs: Vec<&str> = ts.iter().map(String::as_str).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for p in [Precision::F32, Precision::F16, Precision::Int8] {
+        let m = wide_deep(p, 12);
+        let e = export(&m, None).unwrap();
+        let r = onnx::validate_texts(&m, &e, &refs).unwrap();
+        assert_eq!(r.rows, refs.len());
+        r.check().unwrap_or_else(|err| panic!("{p}: {err}"));
+        // The very weights and arithmetic of the native engine: only summation order differs.
+        assert_eq!(r.decision_agreement, 1.0, "{p}: {r:?}");
+        assert!(r.max_abs_diff < 1e-5, "{p}: {r:?}");
+        let path = dir.path().join(format!("wd_{p}.onnx"));
+        std::fs::write(&path, &e.bytes).unwrap();
+        paths.push(path.display().to_string());
+    }
+    // Converted from the f32 model: validated against its converted native form, with the gap to f32.
+    let m = wide_deep(Precision::F32, 13);
+    for p in [Precision::F16, Precision::Int8] {
+        let e = export(&m, Some(p)).unwrap();
+        let r = onnx::validate_texts(&m, &e, &refs).unwrap();
+        r.check().unwrap_or_else(|err| panic!("{p}: {err}"));
+        assert!(r.source.is_some(), "{p}");
+    }
+    // Another network's graph presented as this model's export fails.
+    let mut e = export(&m, None).unwrap();
+    e.bytes = export(&wide_deep(Precision::F32, 14), None).unwrap().bytes;
+    assert!(!onnx::validate_texts(&m, &e, &refs).unwrap().passed());
+    // An MLP's entry point refuses a wide-and-deep export.
+    assert!(onnx::validate_embeddings(&m, &e, &[0.0; 16]).is_err());
+    let Some(py) = venv_python() else { return };
+    let script = "import sys, onnx\nfor p in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(p), full_check=True)\n    print('ok', p)\n";
+    let out = std::process::Command::new(&py).arg("-c").arg(script).args(&paths).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("No module named 'onnx'") {
+        return;
+    }
+    assert!(out.status.success(), "onnx.checker failed:\n{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with("ok ")).count(), 3);
+}

@@ -105,6 +105,75 @@ pub extern "C" fn l2_model_score_text(
     })
 }
 
+/// How a text was read for its score (`l2_score_detail.view`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum l2_view {
+    /// The (canonical) text itself.
+    Whole = 0,
+    /// The text with its encoded payloads (base64, hex, percent, HTML entities) decoded.
+    Decoded = 1,
+    /// ROT13 of the text.
+    Rot13 = 2,
+    /// Leetspeak folded to letters.
+    Leet = 3,
+    /// A window of a long text.
+    Window = 4,
+}
+
+impl From<l2core::text::ViewKind> for l2_view {
+    fn from(v: l2core::text::ViewKind) -> l2_view {
+        use l2core::text::ViewKind;
+        match v {
+            ViewKind::Whole => l2_view::Whole,
+            ViewKind::Decoded => l2_view::Decoded,
+            ViewKind::Rot13 => l2_view::Rot13,
+            ViewKind::Leet => l2_view::Leet,
+            ViewKind::Window => l2_view::Window,
+        }
+    }
+}
+
+/// A score with how it was reached: a model with a text spec scores several views of a text (decoded
+/// payloads, windows of a long text, ...) and keeps the highest.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct l2_score_detail {
+    /// Malicious probability in [0, 1], bit for bit `l2_model_score_text`'s.
+    pub score: f32,
+    /// Views scored (1: the whole text only).
+    pub views: u32,
+    /// How many of them were windows of a long text (0: the text was scored whole).
+    pub windows: u32,
+    /// The view that gave the score.
+    pub view: l2_view,
+}
+
+/// Score one text (as `l2_model_score_text`) and say how: views scored, windows of a long text, and
+/// which view gave the score, into `*out_detail`. Thread-safe.
+#[no_mangle]
+pub extern "C" fn l2_model_score_text_detailed(
+    model: *const l2_model,
+    text: *const c_char,
+    text_len: usize,
+    out_detail: *mut l2_score_detail,
+) -> l2_status {
+    ffi_boundary!({
+        let model = model_ref(model)?;
+        let out = out_arg(out_detail, "out_detail")?;
+        // SAFETY: C contract: `text` readable for `text_len` bytes.
+        let text = unsafe { arg_text(text, text_len, "text") }?;
+        let scored = model.score_detailed(&[text])?;
+        let d = scored.first().ok_or_else(|| fail(l2_status::Other, "scoring one text gave no score"))?;
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let detail =
+            l2_score_detail { score: d.score, views: count(d.views), windows: count(d.windows), view: d.view.into() };
+        // SAFETY: non-NULL, writable by contract.
+        unsafe { out.write(detail) };
+        Ok(())
+    })
+}
+
 /// Score `n` texts at once: `texts[i]` points to `text_lens[i]` bytes of UTF-8 (no NUL needed). Scores
 /// go to `out_scores[0..n]`; `out_len` is the capacity of `out_scores` (in floats) and must be at least
 /// `n` (else `L2_STATUS_BUFFER_TOO_SMALL`). Every text is checked before any is scored: a NULL entry
@@ -148,7 +217,8 @@ pub extern "C" fn l2_model_score_batch(
 /// Score `n` embeddings: `embeddings` is a row-major `n x dims` float matrix (`n * dims` floats).
 /// `dims` must equal `l2_model_dims` (else `L2_STATUS_WRONG_DIMS`); scores go to `out_scores[0..n]`,
 /// `out_len` being its capacity (at least `n`, else `L2_STATUS_BUFFER_TOO_SMALL`). Non-finite inputs give
-/// `L2_STATUS_INVALID_DATA`. Thread-safe.
+/// `L2_STATUS_INVALID_DATA`; a wide-and-deep model (which reads text only) `L2_STATUS_INVALID_PARAM`.
+/// Thread-safe.
 #[no_mangle]
 pub extern "C" fn l2_model_score_embeddings(
     model: *const l2_model,
@@ -161,6 +231,8 @@ pub extern "C" fn l2_model_score_embeddings(
     ffi_boundary!({
         let model = model_ref(model)?;
         let out = out_arg(out_scores, "out_scores")?;
+        // A wide-and-deep model takes no embeddings, whatever their width.
+        model.dense_embedder()?;
         if dims != model.dims() {
             return Err(fail(l2_status::WrongDims, format!("dims is {dims}, the model takes {} dims", model.dims())));
         }
@@ -240,7 +312,9 @@ pub extern "C" fn l2_model_threshold(model: *const l2_model, out_threshold: *mut
     })
 }
 
-/// The embedding width the model takes (the `dims` of `l2_model_score_embeddings`) into `*out_dims`.
+/// The input width of the model's network into `*out_dims`: the embedding width an MLP model takes
+/// (the `dims` of `l2_model_score_embeddings`), or the n-gram vocabulary size of a wide-and-deep
+/// model (which reads text only: `l2_model_score_embeddings` gives `L2_STATUS_INVALID_PARAM`).
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn l2_model_dims(model: *const l2_model, out_dims: *mut usize) -> l2_status {

@@ -210,17 +210,17 @@ pub extern "C" fn l2_train_config_set_target_fpr(config: *mut l2_train_config, t
     })
 }
 
-/// Width of the built-in hashing embedder (default 512). `L2_STATUS_INVALID_PARAM` when the configured
-/// embedder is not the hashing one.
+/// Train on dense hashing embeddings of `dims` (as `l2 train --dims`): the embedder becomes the
+/// built-in hashing one at that width (its other settings kept when it already was), and the model an
+/// MLP over it. The default config trains the wide-and-deep model on sparse n-grams instead.
 #[no_mangle]
 pub extern "C" fn l2_train_config_set_embedding_dims(config: *mut l2_train_config, dims: usize) -> l2_status {
-    set(config, |c| match &mut c.embedder {
-        EmbedderSpec::Hash(h) => {
-            h.dims = dims;
-            Ok(())
+    set(config, |c| {
+        match &mut c.embedder {
+            EmbedderSpec::Hash(h) => h.dims = dims,
+            other => *other = EmbedderSpec::Hash(l2core::embed::HashSpec::with_dims(dims)),
         }
-        #[allow(unreachable_patterns)]
-        _ => Err(fail(l2_status::InvalidParam, "embedding dims can only be set for the hashing embedder")),
+        Ok(())
     })
 }
 

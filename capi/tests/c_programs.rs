@@ -31,6 +31,34 @@ const PROMPTS: &[&str] = &[
 /// Embedding width of the fixture model (small, so valgrind stays fast).
 const DIMS: usize = 64;
 
+/// A fixture model: the kind of network and its precision.
+#[derive(Debug, Clone, Copy)]
+struct Fixture(Kind, Precision);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    /// Hash embeddings and an MLP (takes embeddings too).
+    Mlp,
+    /// Sparse n-grams and the wide-and-deep network, with the default text spec (views, windows).
+    WideDeep,
+}
+
+impl std::fmt::Display for Fixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.0 == Kind::Mlp { "mlp" } else { "wide_deep" };
+        write!(f, "{kind}_{}", self.1)
+    }
+}
+
+const ALL_FIXTURES: &[Fixture] = &[
+    Fixture(Kind::Mlp, Precision::F32),
+    Fixture(Kind::Mlp, Precision::F16),
+    Fixture(Kind::Mlp, Precision::Int8),
+    Fixture(Kind::WideDeep, Precision::F32),
+    Fixture(Kind::WideDeep, Precision::F16),
+    Fixture(Kind::WideDeep, Precision::Int8),
+];
+
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -88,23 +116,35 @@ fn fixture_model(precision: Precision) -> Model {
     model.with_threshold(median).expect("threshold")
 }
 
-/// Writes the fixture into `dir`: `model.l2`, `fixture.txt` (threshold, dims, then per prompt the score
-/// bits, the decision and the text), `embeddings.bin` (u64 n, u64 dims, n*dims f32, n expected f32).
-fn write_fixture(dir: &Path, precision: Precision) -> Model {
-    let model = fixture_model(precision);
+/// Writes the fixture into `dir`: `model.l2`, `fixture.txt` (threshold, dims, kind, then per prompt the
+/// score bits, the decision and the text), `embeddings.bin` (u64 n, u64 dims, n*dims f32, n expected
+/// f32; dims 0 for a wide-and-deep model, which takes no embeddings).
+fn write_fixture(dir: &Path, fixture: Fixture) -> Model {
+    let Fixture(kind, precision) = fixture;
+    let model = match kind {
+        Kind::Mlp => fixture_model(precision),
+        Kind::WideDeep => l2core::testing::spread_wide_deep(16, &[8], precision, 7, PROMPTS).expect("wide_deep"),
+    };
     model.save(dir.join("model.l2")).expect("save model");
     let mut f = String::new();
-    f.push_str(&format!("threshold {:08x}\ndims {}\n", model.threshold().to_bits(), model.dims()));
+    let kind_name = if kind == Kind::Mlp { "mlp" } else { "wide_deep" };
+    f.push_str(&format!("threshold {:08x}\ndims {}\nkind {kind_name}\n", model.threshold().to_bits(), model.dims()));
     for p in PROMPTS {
         let s = model.score_text(p).expect("score");
         f.push_str(&format!("{:08x}\t{}\t{}\n", s.to_bits(), u8::from(model.decide(s)), p));
     }
     std::fs::write(dir.join("fixture.txt"), f).expect("fixture");
-    let x = model.dense_embedder().expect("fixture is an MLP").embed(PROMPTS).expect("embed");
-    let expected = model.score_embeddings(&x).expect("score embeddings");
+    let (x, expected, dims) = match model.dense_embedder() {
+        Ok(e) => {
+            let x = e.embed(PROMPTS).expect("embed");
+            let expected = model.score_embeddings(&x).expect("score embeddings");
+            (x, expected, DIMS)
+        }
+        Err(_) => (Vec::new(), model.score_texts(PROMPTS).expect("scores"), 0),
+    };
     let mut bin = Vec::new();
     bin.extend_from_slice(&(PROMPTS.len() as u64).to_ne_bytes());
-    bin.extend_from_slice(&(DIMS as u64).to_ne_bytes());
+    bin.extend_from_slice(&(dims as u64).to_ne_bytes());
     x.iter().chain(&expected).for_each(|v| bin.extend_from_slice(&v.to_ne_bytes()));
     std::fs::write(dir.join("embeddings.bin"), bin).expect("embeddings");
     model
@@ -174,40 +214,40 @@ fn check_run(what: &str, o: &Output) {
 }
 
 /// Build `sources` with `link` and run the program on a fresh fixture at each of `precisions`.
-fn build_and_run(compiler: &str, std: &str, sources: &[&str], link: Link, precisions: &[Precision]) {
+fn build_and_run(compiler: &str, std: &str, sources: &[&str], link: Link, fixtures: &[Fixture]) {
     let dir = tempfile::tempdir().expect("tempdir");
     let exe = dir.path().join("prog");
     compile(compiler, std, sources, &exe, link, &[]);
-    for &precision in precisions {
-        let fixture = dir.path().join(precision.as_str());
+    for &fx in fixtures {
+        let fixture = dir.path().join(fx.to_string());
         std::fs::create_dir(&fixture).expect("mkdir");
-        write_fixture(&fixture, precision);
+        write_fixture(&fixture, fx);
         let o = program(&exe).arg(&fixture).output().expect("run");
         let linked = if link == Link::Shared { "shared" } else { "static" };
-        check_run(&format!("{sources:?} ({linked}, {precision} model)"), &o);
+        check_run(&format!("{sources:?} ({linked}, {fx} model)"), &o);
     }
 }
 
-const ALL_PRECISIONS: &[Precision] = &[Precision::F32, Precision::F16, Precision::Int8];
-
 #[test]
 fn c_program_against_shared_library() {
-    build_and_run(&cc(), "c11", &["tests/c/test_api.c"], Link::Shared, ALL_PRECISIONS);
+    build_and_run(&cc(), "c11", &["tests/c/test_api.c"], Link::Shared, ALL_FIXTURES);
 }
 
 #[test]
 fn c_program_against_static_library() {
-    build_and_run(&cc(), "c11", &["tests/c/test_api.c"], Link::Static, &[Precision::Int8]);
+    let fixtures = [Fixture(Kind::Mlp, Precision::Int8), Fixture(Kind::WideDeep, Precision::Int8)];
+    build_and_run(&cc(), "c11", &["tests/c/test_api.c"], Link::Static, &fixtures);
 }
 
 #[test]
 fn cpp_program_against_shared_library() {
-    build_and_run(&cxx(), "c++17", &["tests/c/test_api.cpp"], Link::Shared, ALL_PRECISIONS);
+    build_and_run(&cxx(), "c++17", &["tests/c/test_api.cpp"], Link::Shared, ALL_FIXTURES);
 }
 
 #[test]
 fn cpp_program_against_static_library() {
-    build_and_run(&cxx(), "c++17", &["tests/c/test_api.cpp"], Link::Static, &[Precision::F32]);
+    let fixtures = [Fixture(Kind::Mlp, Precision::F32), Fixture(Kind::WideDeep, Precision::F32)];
+    build_and_run(&cxx(), "c++17", &["tests/c/test_api.cpp"], Link::Static, &fixtures);
 }
 
 /// Whether `cc` can build and run a program with `-fsanitize=address,undefined` (libasan/libubsan present).
@@ -235,17 +275,17 @@ fn c_program_under_address_and_undefined_behaviour_sanitizers() {
     let exe = dir.path().join("prog_asan");
     let flags = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"];
     compile(&cc(), "c11", &["tests/c/test_api.c"], &exe, Link::Static, &flags);
-    for &precision in ALL_PRECISIONS {
-        let fixture = dir.path().join(precision.as_str());
+    for &fx in ALL_FIXTURES {
+        let fixture = dir.path().join(fx.to_string());
         std::fs::create_dir(&fixture).expect("mkdir");
-        write_fixture(&fixture, precision);
+        write_fixture(&fixture, fx);
         let o = program(&exe)
             .arg(&fixture)
             .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=86")
             .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1:exitcode=87")
             .output()
             .expect("run");
-        check_run(&format!("test_api.c under ASan + UBSan ({precision} model)"), &o);
+        check_run(&format!("test_api.c under ASan + UBSan ({fx} model)"), &o);
     }
 }
 
@@ -258,10 +298,11 @@ fn c_program_under_valgrind() {
     let dir = tempfile::tempdir().expect("tempdir");
     let exe = dir.path().join("prog");
     compile(&cc(), "c11", &["tests/c/test_api.c"], &exe, Link::Shared, &[]);
-    for precision in [Precision::F32, Precision::Int8] {
-        let fixture = dir.path().join(precision.as_str());
+    for fx in [Fixture(Kind::Mlp, Precision::F32), Fixture(Kind::Mlp, Precision::Int8), Fixture(Kind::WideDeep, Precision::Int8)]
+    {
+        let fixture = dir.path().join(fx.to_string());
         std::fs::create_dir(&fixture).expect("mkdir");
-        write_fixture(&fixture, precision);
+        write_fixture(&fixture, fx);
         let o = program("valgrind")
             .args([
                 "--quiet",
@@ -279,7 +320,7 @@ fn c_program_under_valgrind() {
             .env("L2_TEST_RUST_PARITY", "0")
             .output()
             .expect("run valgrind");
-        check_run(&format!("test_api.c under valgrind ({precision} model)"), &o);
+        check_run(&format!("test_api.c under valgrind ({fx} model)"), &o);
     }
 }
 
@@ -315,7 +356,7 @@ fn pkg_config(prefix: &Path, args: &[&str]) -> Vec<String> {
 #[test]
 fn guard_example_built_with_pkg_config_prints_the_rust_decisions_and_scores() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let model = write_fixture(dir.path(), Precision::F32);
+    let model = write_fixture(dir.path(), Fixture(Kind::Mlp, Precision::F32));
     let prefix = dir.path().join("prefix");
     install_prefix(&prefix);
     let exe = dir.path().join("guard");
@@ -418,11 +459,7 @@ fn c_training_program_trains_cancels_and_matches_the_rust_library() {
     assert_eq!(c_config, config, "the C setters and JSON give the Rust config");
     // ... gives the same network, threshold and scores.
     let c_model = Model::load(dir.path().join("c_model.l2")).expect("C-trained model");
-    assert_eq!(
-        c_model.weights_sha256(),
-        rust.model.weights_sha256(),
-        "C and Rust trained the same weights"
-    );
+    assert_eq!(c_model.weights_sha256(), rust.model.weights_sha256(), "C and Rust trained the same weights");
     assert_eq!(c_model.threshold().to_bits(), rust.model.threshold().to_bits());
     for p in PROMPTS {
         let (a, b) = (c_model.score_text(p).expect("score"), rust.model.score_text(p).expect("score"));

@@ -13,6 +13,14 @@ fn call(json: &str, passed: &mut bool) -> l2_status {
     l2_retrain(c.as_ptr(), None, null_mut(), passed)
 }
 
+/// The calling thread's last error detail (to say why a call failed).
+fn last_error() -> String {
+    let mut buf = vec![0u8; 4096];
+    let mut n = 0usize;
+    l2::error::l2_last_error_message(buf.as_mut_ptr().cast(), buf.len(), &mut n);
+    String::from_utf8_lossy(&buf[..n.min(buf.len())]).into_owned()
+}
+
 #[test]
 fn retrain_runs_the_loop_and_reports_whether_the_gate_passed() {
     let tmp = tempfile::tempdir().unwrap();
@@ -23,7 +31,7 @@ fn retrain_runs_the_loop_and_reports_whether_the_gate_passed() {
     data::write_csv(&dir.join("train.csv"), &split.train).unwrap();
     data::write_csv(&dir.join("test.csv"), &split.test).unwrap();
     // A weak production model and its false positives on benign traffic.
-    let mut weak = TrainConfig { data: vec![dir.join("train.csv")], ..TrainConfig::default() };
+    let mut weak = TrainConfig { data: vec![dir.join("train.csv")], ..TrainConfig::preset("seed").unwrap() };
     weak.embedder = EmbedderSpec::Hash(HashSpec::with_dims(128));
     weak.train.epochs = 1;
     weak.train.hidden = vec![8];
@@ -46,7 +54,7 @@ fn retrain_runs_the_loop_and_reports_whether_the_gate_passed() {
         "gate": {"sim_prompts": 200, "latency_samples": 20},
     });
     let mut passed = true;
-    assert_eq!(call(&config.to_string(), &mut passed), l2_status::Ok);
+    assert_eq!(call(&config.to_string(), &mut passed), l2_status::Ok, "{}", last_error());
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("retrain.json")).unwrap()).unwrap();
     assert_eq!(summary["passed"], passed);

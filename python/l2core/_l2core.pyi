@@ -85,7 +85,16 @@ class Model:
     def predict_embeddings(self, x: _Matrix) -> "npt.NDArray[np.bool_]":
         """Decisions for an (n, dims) embeddings matrix."""
     def embed(self, texts: _Texts) -> "npt.NDArray[np.float32]":
-        """Embed texts with the model's embedder: float32 (n, dims)."""
+        """Embed texts with the model's embedder: float32 (n, dims); ValueError for a wide_deep model."""
+    def score_details(self, texts: _Texts) -> List[Dict[str, Any]]:
+        """Per text {"score", "views", "windows", "view"}: the score and how it was reached."""
+    def features(
+        self, texts: _Texts
+    ) -> Tuple["npt.NDArray[np.float32]", "npt.NDArray[np.int64]", "npt.NDArray[np.int64]"]:
+        """Sparse n-gram features of a wide_deep model as CSR (values, indices, indptr)."""
+    @property
+    def kind(self) -> str:
+        """'mlp' or 'wide_deep'."""
     def quantize(self, precision: str) -> "Model":
         """A copy of this f32 model quantized to 'int8' or 'f16'."""
     def with_threshold(self, threshold: float) -> "Model":
@@ -95,7 +104,7 @@ class Model:
         """Decision threshold: scores >= threshold are malicious."""
     @property
     def dims(self) -> int:
-        """Embedding width."""
+        """Input width: embedding dims (mlp) or n-gram vocabulary size (wide_deep)."""
     @property
     def precision(self) -> str:
         """Weight precision: 'f32', 'f16' or 'int8'."""

@@ -15,7 +15,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from . import _l2core
-from ._train import TRAIN_DEFAULTS
+from ._train import SEED_TRAIN_PARAMS, TRAIN_DEFAULTS
 
 try:  # scikit-learn is optional
     from sklearn.base import BaseEstimator as _Base
@@ -90,16 +90,16 @@ class MLPClassifier(_Mixin, _Base):
 
     def __init__(
         self,
-        hidden: Any = TRAIN_DEFAULTS["hidden"],
-        dropout: float = TRAIN_DEFAULTS["dropout"],
-        learning_rate: float = TRAIN_DEFAULTS["learning_rate"],
-        weight_decay: float = TRAIN_DEFAULTS["weight_decay"],
-        batch_size: int = TRAIN_DEFAULTS["batch_size"],
-        epochs: int = TRAIN_DEFAULTS["epochs"],
-        patience: int = TRAIN_DEFAULTS["patience"],
+        hidden: Any = tuple(SEED_TRAIN_PARAMS["hidden"]),
+        dropout: float = SEED_TRAIN_PARAMS["dropout"],
+        learning_rate: float = SEED_TRAIN_PARAMS["learning_rate"],
+        weight_decay: float = SEED_TRAIN_PARAMS["weight_decay"],
+        batch_size: int = SEED_TRAIN_PARAMS["batch_size"],
+        epochs: int = SEED_TRAIN_PARAMS["epochs"],
+        patience: int = SEED_TRAIN_PARAMS["patience"],
         validation_fraction: float = TRAIN_DEFAULTS["split"][1],
         class_weight: Any = None,
-        seed: int = TRAIN_DEFAULTS["seed"],
+        seed: int = SEED_TRAIN_PARAMS["seed"],
     ) -> None:
         self.hidden = hidden
         self.dropout = dropout

@@ -12,17 +12,20 @@ from ._data import _is_frame, _paths, _records, Dataset
 _HASH_SETTINGS = ("dims", "char_ngrams", "word_ngrams", "char_weight", "word_weight")
 
 _TRAIN_PARAMS = ("hidden", "dropout", "learning_rate", "weight_decay", "beta1", "beta2", "epsilon",
-                 "batch_size", "epochs", "patience", "seed")
+                 "batch_size", "epochs", "patience", "seed", "embed", "wide", "select")
 
 
 def _defaults() -> Dict[str, Any]:
-    """The flat settings of ``train`` at the engine's defaults (Rust's ``TrainConfig::default()``)."""
+    """The flat settings of ``train`` at the engine's defaults (Rust's ``TrainConfig::default()``).
+
+    The hashing-embedder settings default to None: the default model reads sparse n-grams, and giving
+    any of them trains the MLP on hashing embeddings instead (as ``l2 train --dims`` does)."""
     config = json.loads(_l2core.train_config_defaults())
-    train, embedder, split = config["train"], config["embedder"], config["split"]
+    train, split = config["train"], config["split"]
     out: Dict[str, Any] = {name: train[name] for name in _TRAIN_PARAMS}
-    out.update({name: embedder[name] for name in _HASH_SETTINGS})
-    for name in ("hidden", "char_ngrams", "word_ngrams"):
-        out[name] = tuple(out[name])
+    out.update({name: None for name in _HASH_SETTINGS})
+    out["hidden"] = tuple(out["hidden"])
+    out["preset"] = None
     out["target_fpr"] = config["target_fpr"]
     out["split"] = (split["train"], split["val"], split["test"])
     out["split_seed"] = split["seed"]
@@ -31,6 +34,10 @@ def _defaults() -> Dict[str, Any]:
     out["config"] = None
     return out
 
+
+#: The training settings of the ``seed`` preset (the seed's MLP recipe), which ``MLPClassifier``
+#: (an MLP on embeddings you give it) takes as its defaults.
+SEED_TRAIN_PARAMS: Dict[str, Any] = json.loads(_l2core.train_config_defaults("seed"))["train"]
 
 #: Every setting ``train`` accepts with its default: the ``l2 train`` defaults, read from the engine
 #: (``rejects`` None and ``config`` None). ``lr`` is accepted as an alias of ``learning_rate``, as on
@@ -51,6 +58,8 @@ def _config(settings: Dict[str, Any]) -> Dict[str, Any]:
     if settings.get("config") is not None:
         with open(settings["config"], encoding="utf-8") as f:
             config = json.load(f)
+    if settings.get("preset") is not None:
+        config["preset"] = settings["preset"]
     train = dict(config.get("train", {}))
     for name in _TRAIN_PARAMS:
         if name in settings:
@@ -101,9 +110,11 @@ def train(
     ``data``: None for the built-in demo corpus; a CSV path or a list of CSV paths (merged and
     de-duplicated, recorded in the model's data fingerprint); a pandas DataFrame with the schema columns
     (text and label required); or a Dataset from ``read_csv``. Settings (see ``TRAIN_DEFAULTS``):
-    hidden, dropout, learning_rate (alias lr), weight_decay, beta1, beta2, epsilon, batch_size, epochs,
-    patience, seed, dims, char_ngrams=(min, max), word_ngrams=(min, max), char_weight, word_weight (the
-    hashing embedder), target_fpr, split=(train, val, test), split_seed, class_weights=(benign,
+    preset ("default", or "seed" for the seed's MLP recipe), hidden, dropout, learning_rate (alias lr),
+    weight_decay, beta1, beta2, epsilon, batch_size, epochs, patience, seed, embed (the embedding-bag
+    width), wide (the linear term), select ("recall_at_fpr", "auc" or "val_loss": the epoch kept), dims,
+    char_ngrams=(min, max), word_ngrams=(min, max), char_weight, word_weight (the hashing embedder:
+    giving any trains the MLP on hashing embeddings, as ``l2 train --dims``), target_fpr, split=(train, val, test), split_seed, class_weights=(benign,
     malicious), use_confidence, skip_invalid, rejects (CSV path for rejected rows: required when any row
     is rejected, so that none is lost silently), config (a TrainConfig JSON file the settings override).
     An unknown setting raises TypeError naming it; an out-of-range one InvalidParamError.
@@ -113,7 +124,7 @@ def train(
     Training runs without the GIL. Returns the calibrated :class:`Model` (its ``report`` is the
     test-split evaluation).
     """
-    hash_settings = {k: settings.pop(k) for k in _HASH_SETTINGS if k in settings}
+    hash_settings = {k: settings.pop(k) for k in _HASH_SETTINGS if settings.get(k) is not None}
     for k in ("char_ngrams", "word_ngrams"):
         if k in hash_settings:
             hash_settings[k] = list(hash_settings[k])

@@ -26,6 +26,8 @@ pub struct PyModel {
 
 impl PyModel {
     fn score_rows<'py>(&self, py: Python<'py>, x: &Embeddings<'py>, out: &mut [f32]) -> PyResult<()> {
+        // A wide-and-deep model reads text only: say so before any shape check.
+        self.inner.dense_embedder().py_err()?;
         let d = self.inner.dims();
         if x.d != d {
             return Err(crate::errors::to_py(l2core::Error::shape(
@@ -223,7 +225,66 @@ impl PyModel {
         self.inner.threshold()
     }
 
-    /// Embedding width (the number of columns `score_embeddings` takes).
+    /// Each text's score and how it was reached, as a list of dicts `{"score", "views", "windows",
+    /// "view"}`: the views of the text scored (decoded payloads, windows of a long text, ...; 1 for the
+    /// whole text only), how many were windows (0: scored whole), and the view that gave the score
+    /// (`"whole"`, `"decoded"`, `"rot13"`, `"leet"` or `"window"`). Scores equal `score`'s.
+    fn score_details<'py>(&self, py: Python<'py>, texts: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let texts = arrays::texts(texts)?;
+        let model = &self.inner;
+        let scored = py
+            .detach(|| {
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                model.score_detailed(&refs)
+            })
+            .py_err()?;
+        scored
+            .iter()
+            .map(|d| {
+                let row = PyDict::new(py);
+                row.set_item("score", d.score)?;
+                row.set_item("views", d.views)?;
+                row.set_item("windows", d.windows)?;
+                row.set_item("view", d.view.as_str())?;
+                Ok(row)
+            })
+            .collect()
+    }
+
+    /// The sparse n-gram features of a wide-and-deep model for `texts` (canonical, whole text), as the
+    /// CSR triple `(values float32, indices int64, indptr int64)`:
+    /// `scipy.sparse.csr_matrix(model.features(texts), shape=(len(texts), model.dims))`. These are the
+    /// inputs of the model's ONNX export (`l2 export`), padded per row. ValueError for an MLP model.
+    #[allow(clippy::type_complexity)]
+    fn features<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+    ) -> PyResult<(Bound<'py, PyArray1<f32>>, Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i64>>)> {
+        let texts = arrays::texts(texts)?;
+        let model = &self.inner;
+        let rows = py
+            .detach(|| {
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                model.features(&refs)
+            })
+            .py_err()?;
+        let indices = rows.indices.iter().map(|&i| i64::from(i)).collect();
+        let indptr = rows.indptr.iter().map(|&i| i as i64).collect();
+        Ok((PyArray1::from_vec(py, rows.values), PyArray1::from_vec(py, indices), PyArray1::from_vec(py, indptr)))
+    }
+
+    /// The network kind: `"mlp"` (dense embeddings) or `"wide_deep"` (sparse n-grams; reads text only).
+    #[getter]
+    fn kind(&self) -> &'static str {
+        match self.inner.weights() {
+            l2core::model::Weights::Mlp(_) => "mlp",
+            l2core::model::Weights::WideDeep { .. } => "wide_deep",
+        }
+    }
+
+    /// Input width: the embedding width an MLP takes (the columns of `score_embeddings`), or the n-gram
+    /// vocabulary size of a wide-and-deep model (the columns of `features`).
     #[getter]
     fn dims(&self) -> usize {
         self.inner.dims()

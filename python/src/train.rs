@@ -84,12 +84,13 @@ impl RetrainObserver for PyObserver {}
 /// The hashing embedder `spec` with the fields of the JSON object `overrides` replaced.
 fn hash_overrides(spec: &EmbedderSpec, overrides: &str) -> PyResult<EmbedderSpec> {
     let bad = |e: String| crate::errors::to_py(Error::param("embedder", overrides, e));
-    let h: &HashSpec = match spec {
-        EmbedderSpec::Hash(h) => h,
-        #[allow(unreachable_patterns)]
-        other => return Err(bad(format!("dims, char_ngrams, ... set the hash embedder, not {other:?}"))),
+    // Hashing settings select the hashing embedder (as `l2 train --dims`), from its defaults unless the
+    // config already has one.
+    let h = match spec {
+        EmbedderSpec::Hash(h) => h.clone(),
+        _ => HashSpec::default(),
     };
-    let mut value = serde_json::to_value(h).map_err(|e| bad(e.to_string()))?;
+    let mut value = serde_json::to_value(&h).map_err(|e| bad(e.to_string()))?;
     let extra: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(overrides).map_err(|e| bad(e.to_string()))?;
     if let Some(obj) = value.as_object_mut() {
@@ -102,8 +103,10 @@ fn hash_overrides(spec: &EmbedderSpec, overrides: &str) -> PyResult<EmbedderSpec
 /// The training job's settings at their defaults, as the TrainConfig JSON form: the one source of
 /// `l2core.TRAIN_DEFAULTS`.
 #[pyfunction]
-pub fn train_config_defaults() -> PyResult<String> {
-    serde_json::to_string(&TrainConfig::default()).map_err(|e| Error::json("training config", e)).py_err()
+#[pyo3(signature = (preset = None))]
+pub fn train_config_defaults(preset: Option<&str>) -> PyResult<String> {
+    let config = TrainConfig::preset(preset.unwrap_or("default")).py_err()?;
+    serde_json::to_string(&config).map_err(|e| Error::json("training config", e)).py_err()
 }
 
 fn config_from_json(json: &str) -> PyResult<TrainConfig> {

@@ -66,15 +66,23 @@ pub fn export(a: &ExportArgs) -> Result<()> {
     if a.json {
         println!("{}", serde_json::to_string_pretty(&result).map_err(|e| Error::json("export result", e))?);
     } else {
+        let inputs = match exported.weights {
+            crate::model::Weights::Mlp(_) => format!("input `{}` float [N, {}]", onnx::INPUT_NAME, model.dims()),
+            crate::model::Weights::WideDeep { .. } => format!(
+                "inputs `{}` int64 [N, K] and `{}` float [N, K] (features of a {}-entry vocabulary, padded \
+                 with index 0 and value 0)",
+                onnx::FEATURE_INDEX,
+                onnx::FEATURE_VALUE,
+                model.dims()
+            ),
+        };
         println!(
-            "wrote {} ({} weights, opset {}, {} bytes): input `{}` float [N, {}], output `{}` float [N, 1]",
+            "wrote {} ({} weights, opset {}, {} bytes): {inputs}, output `{}` float [N, 1]",
             a.output.display(),
             exported.precision,
             onnx::OPSET,
             exported.bytes.len(),
-            onnx::export::INPUT_NAME,
-            model.dims(),
-            onnx::export::OUTPUT_NAME
+            onnx::OUTPUT_NAME
         );
     }
     Ok(())
@@ -94,7 +102,10 @@ fn validate(a: &ExportArgs, model: &Model, exported: &onnx::Exported) -> Result<
         loaded.records
     };
     let texts: Vec<&str> = records.iter().map(|r| r.text.as_str()).collect();
-    let report = match &a.embed_cache {
+    if a.embed_cache.is_some() && model.embedder().is_none() {
+        eprintln!("note: --embed-cache is not used: a wide-and-deep model reads n-gram features, not embeddings");
+    }
+    let report = match a.embed_cache.as_ref().filter(|_| model.embedder().is_some()) {
         Some(dir) => {
             let cached = crate::embed::EmbeddingCache::new(dir)?.wrap(model.meta().embedder.build()?)?;
             onnx::validate_embeddings(model, exported, &crate::embed::Embedder::embed(&cached, &texts)?)?

@@ -120,12 +120,6 @@ pub struct TrainFlags {
     /// FPR the threshold is calibrated for on validation [default: 0.01].
     #[arg(long)]
     pub target_fpr: Option<f64>,
-    /// Validation CSV file (repeatable; with --test): the given files are the splits, nothing is split.
-    #[arg(long = "val")]
-    pub val: Vec<PathBuf>,
-    /// Test CSV file (repeatable; with --val).
-    #[arg(long = "test")]
-    pub test: Vec<PathBuf>,
     /// Split fractions train,val,test [default: 0.7,0.15,0.15].
     #[arg(long, value_delimiter = ',', num_args = 1)]
     pub split: Option<Vec<f64>>,
@@ -175,10 +169,6 @@ impl TrainFlags {
         };
         if !data.is_empty() {
             c.data = data;
-        }
-        if !self.val.is_empty() || !self.test.is_empty() {
-            c.val = self.val.clone();
-            c.test = self.test.clone();
         }
         let t = &mut c.train;
         if let Some(v) = &self.hidden {
@@ -372,6 +362,12 @@ pub struct TrainArgs {
     /// Print no progress.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Validation CSV file (repeatable; with --test): the given files are the splits, nothing is split.
+    #[arg(long = "val")]
+    pub val: Vec<PathBuf>,
+    /// Test CSV file (repeatable; with --val).
+    #[arg(long = "test")]
+    pub test: Vec<PathBuf>,
     /// Settings.
     #[command(flatten)]
     pub flags: TrainFlags,
@@ -424,7 +420,11 @@ fn print_outcome(o: &TrainOutcome, config: &TrainConfig, output: &Path) {
 
 /// `l2 train`.
 pub fn train(a: &TrainArgs) -> Result<()> {
-    let config = a.flags.to_config(a.data.clone(), &a.output)?;
+    let mut config = a.flags.to_config(a.data.clone(), &a.output)?;
+    if !a.val.is_empty() || !a.test.is_empty() {
+        config.val = a.val.clone();
+        config.test = a.test.clone();
+    }
     let outcome = pipeline::train_observed(&config, None, &mut CliProgress::new(a.quiet))?;
     outcome.model.save(&a.output)?;
     if a.json {

@@ -410,11 +410,8 @@ fn validate_onnx(model: &Model, export: &std::path::Path, texts: &[&str]) -> Res
         Some(p) => p.parse()?,
         None => model.precision(),
     };
-    let Some(layers) = model.layers() else {
-        return Err(Error::param("model", "wide_deep", "ONNX validation of wide-and-deep models is not built yet"));
-    };
-    let layers = crate::onnx::convert_layers(layers, precision)?;
-    let exported = crate::onnx::Exported { bytes, precision, layers };
+    let weights = crate::onnx::convert_weights(model.weights(), precision)?;
+    let exported = crate::onnx::Exported { bytes, precision, weights };
     let r = crate::onnx::validate_texts(model, &exported, texts)?;
     let allowed = r.tolerance.max_abs_diff.map_or_else(|| "unbounded".into(), |m| format!("{m:.1e}"));
     let detail = format!(

@@ -159,6 +159,9 @@ pub struct ModelMeta {
     pub threshold: f32,
     /// The FPR target the threshold was calibrated for.
     pub target_fpr: Option<f64>,
+    /// The rule that calibrated the threshold on validation (`point` or `wilson`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<crate::eval::CalibrationRule>,
     /// Class weights used in training.
     pub class_weights: Option<ClassWeights>,
     /// Training settings.
@@ -224,6 +227,7 @@ impl ModelMeta {
             precision,
             threshold: 0.5,
             target_fpr: None,
+            calibration: None,
             class_weights: None,
             training: None,
             history: None,

@@ -1,4 +1,4 @@
-//! MLP to ONNX: a standard graph any ONNX runtime executes, written from Rust (no Python, no protoc).
+//! The network to ONNX: a standard graph any ONNX runtime executes, written from Rust (no Python, no protoc).
 //!
 //! The graph (opset [`OPSET`], IR version [`IR_VERSION`]):
 //!
@@ -31,16 +31,34 @@
 //!   int8 side; its scores depend on the batch (the scale is per tensor) and differ more from the native
 //!   engine's than the other two.
 //!
+//! A wide-and-deep network (graph `l2core_wide_deep`) takes the model's sparse n-gram features,
+//! padded per batch: `feature_index` int64 [N, K] and `feature_value` float [N, K] (index 0 with
+//! value 0 pads; `K` is dynamic). Featurising text (canonical form, hashing, vocabulary, IDF) stays
+//! outside the graph, as embedding does for an MLP: `l2core.Model.features` (Python) or
+//! [`crate::Model::features`] gives the rows. The graph:
+//!
+//! ```text
+//! rows = Gather(table, feature_index)                  [N, K, E]  (f16: then Cast; int8: Cast, and
+//! bag  = Relu(ReduceSum(rows * value[.., None], 1) + bias)           value *= Gather(scale, index))
+//! logit = tail(bag) + ReduceSum(Gather(wide, index) * value, 1)     (tail: Gemm/Relu as above, f32)
+//! probability = Sigmoid(logit)                         [N, 1]
+//! ```
+//!
+//! Its metadata adds `kind` (`wide_deep`), `text` (the [`crate::text::TextSpec`] JSON), `features`,
+//! `embed` and `wide`.
+//!
 //! Model metadata (`metadata_props`): `threshold`, `embedder` (the [`crate::embed::EmbedderSpec`] JSON),
 //! `l2core_version`, `precision`, `source_precision`, `input_dims`, `hidden` (JSON list),
 //! `weights_sha256` (of the exported layers, as in the model file), `created`.
 
 use super::proto::{self, attribute_type, data_type};
+use crate::embed::SparseFeaturizer;
 use crate::error::{Error, Result};
-use crate::model::{weights_sha256, Layer, LayerWeights, ModelMeta, Precision};
+use crate::model::{weights_sha256, Layer, LayerWeights, ModelMeta, Precision, StoredWideDeep, Weights};
 use crate::Model;
 use prost::Message;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// ONNX operator set version of the exported graph (default domain).
 pub const OPSET: i64 = 17;
@@ -51,16 +69,33 @@ pub const INPUT_NAME: &str = "embeddings";
 /// Name of the graph output.
 pub const OUTPUT_NAME: &str = "probability";
 
-/// An exported graph together with the layers it encodes.
+/// Names of the inputs of a wide-and-deep graph: per row, `K` feature indices (int64, into the
+/// model's vocabulary) and their values (float), padded with index 0 and value 0.
+pub const FEATURE_INDEX: &str = "feature_index";
+/// See [`FEATURE_INDEX`].
+pub const FEATURE_VALUE: &str = "feature_value";
+
+/// An exported graph together with the weights it encodes.
 #[derive(Debug, Clone)]
 pub struct Exported {
     /// The serialized `ModelProto`.
     pub bytes: Vec<u8>,
     /// Weight precision of the graph.
     pub precision: Precision,
-    /// The layers at that precision (the model's own, or converted from it); the native engine scores
+    /// The weights at that precision (the model's own, or converted from it); the native engine scores
     /// these to validate the graph.
-    pub layers: Vec<Layer>,
+    pub weights: Weights,
+}
+
+impl Exported {
+    /// The graph's input names: [`INPUT_NAME`] for an MLP, [`FEATURE_INDEX`] and [`FEATURE_VALUE`]
+    /// for a wide-and-deep network.
+    pub fn input_names(&self) -> &'static [&'static str] {
+        match self.weights {
+            Weights::Mlp(_) => &[INPUT_NAME],
+            Weights::WideDeep { .. } => &[FEATURE_INDEX, FEATURE_VALUE],
+        }
+    }
 }
 
 /// How an int8 graph treats activations.
@@ -110,10 +145,82 @@ pub fn export(model: &Model, precision: Option<Precision>) -> Result<Exported> {
 
 /// Export `model` with `opts`.
 pub fn export_with(model: &Model, opts: &ExportOptions) -> Result<Exported> {
-    let Some(layers) = model.layers() else {
-        return Err(Error::param("model", "wide_deep", "ONNX export of wide-and-deep models is not built yet"));
+    let precision = opts.precision.unwrap_or(model.precision());
+    match model.weights() {
+        Weights::Mlp(layers) => export_layers_with(model.meta(), layers, precision, opts.int8_activations),
+        Weights::WideDeep { featurizer, net } => export_wide_deep(model.meta(), featurizer, net, precision),
+    }
+}
+
+/// Convert `weights` to `precision` as [`convert_layers`] does; a wide-and-deep network converts its
+/// table (the tail and the wide term are f32 at every precision, as in the model file).
+pub fn convert_weights(weights: &Weights, precision: Precision) -> Result<Weights> {
+    Ok(match weights {
+        Weights::Mlp(layers) => Weights::Mlp(convert_layers(layers, precision)?),
+        Weights::WideDeep { featurizer, net } => {
+            let table = if net.table.precision() == precision {
+                net.table.clone()
+            } else {
+                let f32_table = LayerWeights::F32(net.table.to_f32(net.embed));
+                crate::infer::quantize::quantize_matrix(&f32_table, net.embed, precision)?
+            };
+            Weights::WideDeep {
+                featurizer: featurizer.clone(),
+                net: std::sync::Arc::new(StoredWideDeep { table, ..(**net).clone() }),
+            }
+        }
+    })
+}
+
+/// The wide-and-deep graph (see the module docs): embedding bag by `Gather` + `Mul` + `ReduceSum`,
+/// the f32 tail, the wide term, `Sigmoid`.
+fn export_wide_deep(
+    meta: &ModelMeta,
+    featurizer: &Arc<SparseFeaturizer>,
+    net: &Arc<StoredWideDeep>,
+    precision: Precision,
+) -> Result<Exported> {
+    net.check()?;
+    let weights = convert_weights(&Weights::WideDeep { featurizer: featurizer.clone(), net: net.clone() }, precision)?;
+    let Weights::WideDeep { net: converted, .. } = &weights else {
+        return Err(Error::model("<export>", "converting a wide-and-deep network gave another kind"));
     };
-    export_layers_with(model.meta(), layers, opts.precision.unwrap_or(model.precision()), opts.int8_activations)
+    let graph = wide_deep_graph(converted)?;
+    let mut props = BTreeMap::new();
+    props.insert("kind", "wide_deep".to_string());
+    props.insert("threshold", meta.threshold.to_string());
+    props.insert("embedder", serde_json::to_string(&meta.embedder).map_err(|e| Error::json("embedder spec", e))?);
+    props.insert("text", serde_json::to_string(&meta.text).map_err(|e| Error::json("text spec", e))?);
+    props.insert("l2core_version", crate::VERSION.to_string());
+    props.insert("precision", precision.to_string());
+    props.insert("source_precision", meta.precision.to_string());
+    props.insert("features", converted.features.to_string());
+    props.insert("embed", converted.embed.to_string());
+    let hidden: Vec<usize> = converted.tail[..converted.tail.len() - 1].iter().map(|l| l.outputs).collect();
+    props.insert("hidden", serde_json::to_string(&hidden).map_err(|e| Error::json("hidden widths", e))?);
+    props.insert("wide", converted.wide.is_some().to_string());
+    props.insert("weights_sha256", weights.sha256());
+    props.insert("created", meta.created.clone());
+    let doc = "L2 malicious-prompt classifier (wide and deep): feature_index int64 [N, K] and feature_value \
+               float [N, K] (the model's n-gram features, padded with index 0 and value 0) -> probability [N, 1]";
+    Ok(Exported { bytes: model_proto(graph, doc, props).encode_to_vec(), precision, weights })
+}
+
+fn model_proto(graph: proto::GraphProto, doc: &str, props: BTreeMap<&str, String>) -> proto::ModelProto {
+    proto::ModelProto {
+        ir_version: IR_VERSION,
+        producer_name: "l2core".into(),
+        producer_version: crate::VERSION.into(),
+        domain: "ai.l2core".into(),
+        model_version: 1,
+        doc_string: doc.into(),
+        graph: Some(graph),
+        opset_import: vec![proto::OperatorSetIdProto { domain: String::new(), version: OPSET }],
+        metadata_props: props
+            .into_iter()
+            .map(|(k, v)| proto::StringStringEntryProto { key: k.into(), value: v })
+            .collect(),
+    }
 }
 
 /// Export stored `layers` described by `meta` at `precision`.
@@ -167,21 +274,8 @@ fn export_layers_with(
     props.insert("hidden", serde_json::to_string(&hidden).map_err(|e| Error::json("hidden widths", e))?);
     props.insert("weights_sha256", weights_sha256(&layers));
     props.insert("created", meta.created.clone());
-    let model = proto::ModelProto {
-        ir_version: IR_VERSION,
-        producer_name: "l2core".into(),
-        producer_version: crate::VERSION.into(),
-        domain: "ai.l2core".into(),
-        model_version: 1,
-        doc_string: "L2 malicious-prompt classifier: embeddings [N, dims] -> probability [N, 1]".into(),
-        graph: Some(graph),
-        opset_import: vec![proto::OperatorSetIdProto { domain: String::new(), version: OPSET }],
-        metadata_props: props
-            .into_iter()
-            .map(|(k, v)| proto::StringStringEntryProto { key: k.into(), value: v })
-            .collect(),
-    };
-    Ok(Exported { bytes: model.encode_to_vec(), precision, layers })
+    let doc = "L2 malicious-prompt classifier: embeddings [N, dims] -> probability [N, 1]";
+    Ok(Exported { bytes: model_proto(graph, doc, props).encode_to_vec(), precision, weights: Weights::Mlp(layers) })
 }
 
 /// Convert stored layers to `precision`: f16 rounds to nearest; int8 is symmetric per output row,
@@ -316,11 +410,15 @@ fn float_attr(name: &str, f: f32) -> proto::AttributeProto {
 }
 
 fn value_info(name: &str, dims: [proto::dimension::Value; 2]) -> proto::ValueInfoProto {
+    typed_value_info(name, data_type::FLOAT, dims)
+}
+
+fn typed_value_info(name: &str, elem_type: i32, dims: [proto::dimension::Value; 2]) -> proto::ValueInfoProto {
     proto::ValueInfoProto {
         name: name.into(),
         r#type: Some(proto::TypeProto {
             tensor_type: Some(proto::TypeProtoTensor {
-                elem_type: data_type::FLOAT,
+                elem_type,
                 shape: Some(proto::TensorShapeProto {
                     dim: dims.into_iter().map(|v| proto::Dimension { value: Some(v) }).collect(),
                 }),
@@ -334,7 +432,7 @@ fn value_info(name: &str, dims: [proto::dimension::Value; 2]) -> proto::ValueInf
 /// ([`Int8Activations::DynamicPerRow`]) or per tensor ([`Int8Activations::DynamicPerTensor`]): `x` ->
 /// pre-activation `out` (see the module docs).
 fn integer_int8_layer(
-    i: usize,
+    (prefix, i): (&str, usize),
     l: &Layer,
     (q, scale): (&[i8], &[f32]),
     (x, out): (&str, &str),
@@ -342,7 +440,7 @@ fn integer_int8_layer(
     nodes: &mut Vec<proto::NodeProto>,
     inits: &mut Vec<proto::TensorProto>,
 ) -> Result<()> {
-    let n = |s: &str| format!("layers.{i}.{s}");
+    let n = |s: &str| format!("{prefix}.{i}.{s}");
     // W_q^T, [inputs, outputs]: MatMulInteger has no transpose attribute.
     let mut qt = vec![0u8; q.len()];
     for o in 0..l.outputs {
@@ -401,6 +499,29 @@ fn build_graph(layers: &[Layer], acts: Int8Activations) -> Result<proto::GraphPr
     use proto::dimension::Value::{DimParam, DimValue};
     let mut nodes = Vec::new();
     let mut inits = Vec::new();
+    let logit = dense_layers(("layers", layers), acts, INPUT_NAME, &mut nodes, &mut inits)?;
+    nodes.push(node("Sigmoid", "sigmoid".into(), &[&logit], OUTPUT_NAME, vec![]));
+    let dims =
+        i64::try_from(layers[0].inputs).map_err(|_| Error::shape("input dims", "below 2^63", layers[0].inputs))?;
+    Ok(proto::GraphProto {
+        node: nodes,
+        name: "l2core_mlp".into(),
+        initializer: inits,
+        doc_string: String::new(),
+        input: vec![value_info(INPUT_NAME, [DimParam("N".into()), DimValue(dims)])],
+        output: vec![value_info(OUTPUT_NAME, [DimParam("N".into()), DimValue(1)])],
+    })
+}
+
+/// Nodes and initializers of dense `layers` (named `{prefix}.{i}`) from `input`, ReLU between layers;
+/// returns the name of the last layer's pre-activation (the logit, `[N, 1]`).
+fn dense_layers(
+    (prefix, layers): (&str, &[Layer]),
+    acts: Int8Activations,
+    input: &str,
+    nodes: &mut Vec<proto::NodeProto>,
+    inits: &mut Vec<proto::TensorProto>,
+) -> Result<String> {
     if acts == Int8Activations::DynamicPerRow {
         for (name, v) in [("const.127", 127.0f32), ("const.-127", -127.0), ("const.0", 0.0), ("const.1", 1.0)] {
             inits.push(tensor(name.into(), data_type::FLOAT, &[], f32_raw(&[v]))?);
@@ -409,45 +530,51 @@ fn build_graph(layers: &[Layer], acts: Int8Activations) -> Result<proto::GraphPr
     if acts == Int8Activations::DynamicPerTensor {
         inits.push(tensor("const.wzp".into(), data_type::INT8, &[], vec![0])?);
     }
-    let mut cur = INPUT_NAME.to_string();
+    let mut cur = input.to_string();
     for (i, l) in layers.iter().enumerate() {
         let shape = [l.outputs, l.inputs];
-        let weight = format!("layers.{i}.weight");
-        let bias = format!("layers.{i}.bias");
+        let weight = format!("{prefix}.{i}.weight");
+        let bias = format!("{prefix}.{i}.bias");
         let last = i + 1 == layers.len();
-        let pre = format!("layers.{i}.out");
-        let (op, out) = if last { ("Sigmoid", OUTPUT_NAME.to_string()) } else { ("Relu", format!("layers.{i}.relu")) };
+        let pre = format!("{prefix}.{i}.out");
+        let relu = |nodes: &mut Vec<proto::NodeProto>| -> String {
+            let out = format!("{prefix}.{i}.relu");
+            nodes.push(node("Relu", format!("{prefix}.{i}.relu"), &[&pre], &out, vec![]));
+            out
+        };
         if let (Int8Activations::DynamicPerRow | Int8Activations::DynamicPerTensor, LayerWeights::Int8 { q, scale }) =
             (acts, &l.weights)
         {
             inits.push(tensor(bias.clone(), data_type::FLOAT, &[l.outputs], f32_raw(&l.bias))?);
             let per_row = acts == Int8Activations::DynamicPerRow;
-            integer_int8_layer(i, l, (q, scale), (&cur, &pre), per_row, &mut nodes, &mut inits)?;
-            nodes.push(node(op, format!("layers.{i}.{}", op.to_lowercase()), &[&pre], &out, vec![]));
-            cur = out;
+            integer_int8_layer((prefix, i), l, (q, scale), (&cur, &pre), per_row, nodes, inits)?;
+            cur = if last { pre.clone() } else { relu(nodes) };
             continue;
         }
         match &l.weights {
             LayerWeights::F32(w) => inits.push(tensor(weight.clone(), data_type::FLOAT, &shape, f32_raw(w))?),
             LayerWeights::F16(w) => {
-                let src = format!("layers.{i}.weight_f16");
+                let src = format!("{prefix}.{i}.weight_f16");
                 inits.push(tensor(
                     src.clone(),
                     data_type::FLOAT16,
                     &shape,
                     w.iter().flat_map(|x| x.to_le_bytes()).collect(),
                 )?);
-                nodes.push(node("Cast", format!("layers.{i}.cast"), &[&src], &weight, vec![int_attr("to", 1)]));
+                nodes.push(node("Cast", format!("{prefix}.{i}.cast"), &[&src], &weight, vec![int_attr("to", 1)]));
             }
             LayerWeights::Int8 { q, scale } => {
-                let (qn, sn, zn) =
-                    (format!("layers.{i}.weight_q"), format!("layers.{i}.scale"), format!("layers.{i}.zero_point"));
+                let (qn, sn, zn) = (
+                    format!("{prefix}.{i}.weight_q"),
+                    format!("{prefix}.{i}.scale"),
+                    format!("{prefix}.{i}.zero_point"),
+                );
                 inits.push(tensor(qn.clone(), data_type::INT8, &shape, q.iter().map(|&v| v as u8).collect())?);
                 inits.push(tensor(sn.clone(), data_type::FLOAT, &[l.outputs], f32_raw(scale))?);
                 inits.push(tensor(zn.clone(), data_type::INT8, &[l.outputs], vec![0; l.outputs])?);
                 nodes.push(node(
                     "DequantizeLinear",
-                    format!("layers.{i}.dequantize"),
+                    format!("{prefix}.{i}.dequantize"),
                     &[&qn, &sn, &zn],
                     &weight,
                     vec![int_attr("axis", 0)],
@@ -457,22 +584,98 @@ fn build_graph(layers: &[Layer], acts: Int8Activations) -> Result<proto::GraphPr
         inits.push(tensor(bias.clone(), data_type::FLOAT, &[l.outputs], f32_raw(&l.bias))?);
         nodes.push(node(
             "Gemm",
-            format!("layers.{i}.gemm"),
+            format!("{prefix}.{i}.gemm"),
             &[&cur, &weight, &bias],
             &pre,
             vec![float_attr("alpha", 1.0), float_attr("beta", 1.0), int_attr("transA", 0), int_attr("transB", 1)],
         ));
-        nodes.push(node(op, format!("layers.{i}.{}", op.to_lowercase()), &[&pre], &out, vec![]));
-        cur = out;
+        cur = if last { pre.clone() } else { relu(nodes) };
     }
-    let dims =
-        i64::try_from(layers[0].inputs).map_err(|_| Error::shape("input dims", "below 2^63", layers[0].inputs))?;
+    Ok(cur)
+}
+
+/// The wide-and-deep graph over padded sparse rows: `h = relu(bias + sum_k value[k] *
+/// table[index[k]])` (int8: `value[k] * scale[index[k]] * q[index[k]]`, the native arithmetic), the
+/// tail's logit, plus `sum_k value[k] * wide[index[k]]`, through `Sigmoid`.
+fn wide_deep_graph(net: &StoredWideDeep) -> Result<proto::GraphProto> {
+    use proto::dimension::Value::{DimParam, DimValue};
+    let (f, e) = (net.features, net.embed);
+    let mut nodes = Vec::new();
+    let mut inits = vec![
+        tensor("const.axis1".into(), data_type::INT64, &[1], 1i64.to_le_bytes().to_vec())?,
+        tensor("const.axis_last".into(), data_type::INT64, &[1], (-1i64).to_le_bytes().to_vec())?,
+        tensor("deep.bias".into(), data_type::FLOAT, &[e], f32_raw(&net.bias))?,
+    ];
+    let gather = |name: &str, data: &str, out: &str| {
+        node("Gather", format!("{name}.gather"), &[data, FEATURE_INDEX], out, vec![int_attr("axis", 0)])
+    };
+    // Each row's value, scaled per feature for an int8 table, as [N, K, 1] to broadcast over the embedding.
+    let weighted_value = match &net.table {
+        LayerWeights::F32(t) => {
+            inits.push(tensor("deep.table".into(), data_type::FLOAT, &[f, e], f32_raw(t))?);
+            nodes.push(gather("deep.table", "deep.table", "deep.rows"));
+            FEATURE_VALUE
+        }
+        LayerWeights::F16(t) => {
+            let raw = t.iter().flat_map(|x| x.to_le_bytes()).collect();
+            inits.push(tensor("deep.table_f16".into(), data_type::FLOAT16, &[f, e], raw)?);
+            nodes.push(gather("deep.table", "deep.table_f16", "deep.rows_f16"));
+            let to = vec![int_attr("to", i64::from(data_type::FLOAT))];
+            nodes.push(node("Cast", "deep.cast".into(), &["deep.rows_f16"], "deep.rows", to));
+            FEATURE_VALUE
+        }
+        LayerWeights::Int8 { q, scale } => {
+            inits.push(tensor("deep.table_q".into(), data_type::INT8, &[f, e], q.iter().map(|&v| v as u8).collect())?);
+            inits.push(tensor("deep.scale".into(), data_type::FLOAT, &[f], f32_raw(scale))?);
+            nodes.push(gather("deep.table", "deep.table_q", "deep.rows_q"));
+            let to = vec![int_attr("to", i64::from(data_type::FLOAT))];
+            nodes.push(node("Cast", "deep.cast".into(), &["deep.rows_q"], "deep.rows", to));
+            nodes.push(gather("deep.scale", "deep.scale", "deep.row_scale"));
+            nodes.push(node("Mul", "deep.scale_value".into(), &[FEATURE_VALUE, "deep.row_scale"], "deep.xs", vec![]));
+            "deep.xs"
+        }
+    };
+    nodes.extend([
+        node("Unsqueeze", "deep.unsqueeze".into(), &[weighted_value, "const.axis_last"], "deep.x3", vec![]),
+        node("Mul", "deep.weigh".into(), &["deep.rows", "deep.x3"], "deep.weighted", vec![]),
+        node(
+            "ReduceSum",
+            "deep.sum".into(),
+            &["deep.weighted", "const.axis1"],
+            "deep.sum",
+            vec![int_attr("keepdims", 0)],
+        ),
+        node("Add", "deep.add_bias".into(), &["deep.sum", "deep.bias"], "deep.pre", vec![]),
+        node("Relu", "deep.relu".into(), &["deep.pre"], "deep.bag", vec![]),
+    ]);
+    let mut logit = dense_layers(("tail", &net.tail), Int8Activations::Float, "deep.bag", &mut nodes, &mut inits)?;
+    if let Some(w) = &net.wide {
+        inits.push(tensor("wide.weight".into(), data_type::FLOAT, &[f], f32_raw(w))?);
+        nodes.extend([
+            gather("wide", "wide.weight", "wide.rows"),
+            node("Mul", "wide.weigh".into(), &["wide.rows", FEATURE_VALUE], "wide.weighted", vec![]),
+            node(
+                "ReduceSum",
+                "wide.sum".into(),
+                &["wide.weighted", "const.axis1"],
+                "wide.sum",
+                vec![int_attr("keepdims", 1)],
+            ),
+            node("Add", "wide.add".into(), &[&logit, "wide.sum"], "logit", vec![]),
+        ]);
+        logit = "logit".into();
+    }
+    nodes.push(node("Sigmoid", "sigmoid".into(), &[&logit], OUTPUT_NAME, vec![]));
+    let rows_k = || [DimParam("N".into()), DimParam("K".into())];
     Ok(proto::GraphProto {
         node: nodes,
-        name: "l2core_mlp".into(),
+        name: "l2core_wide_deep".into(),
         initializer: inits,
         doc_string: String::new(),
-        input: vec![value_info(INPUT_NAME, [DimParam("N".into()), DimValue(dims)])],
+        input: vec![
+            typed_value_info(FEATURE_INDEX, data_type::INT64, rows_k()),
+            typed_value_info(FEATURE_VALUE, data_type::FLOAT, rows_k()),
+        ],
         output: vec![value_info(OUTPUT_NAME, [DimParam("N".into()), DimValue(1)])],
     })
 }

@@ -3,10 +3,13 @@
 //! differently (NeMo Guardrails once shipped an export that flagged every benign prompt) fails
 //! [`Parity::check`] with [`Error::Check`].
 
-use super::export::{Exported, INPUT_NAME, OUTPUT_NAME};
+use super::export::{Exported, OUTPUT_NAME};
+use crate::embed::SparseRows;
 use crate::error::{Error, Result};
 use crate::eval::{Parity, Tolerance};
+use crate::infer::sparse::SparseScorer;
 use crate::infer::Scorer;
+use crate::model::Weights;
 use crate::nn::Precision;
 use crate::onnx_runtime::{library_path, OnnxSession, SessionOptions};
 use crate::Model;
@@ -29,6 +32,13 @@ pub fn tolerance_for(p: Precision) -> Tolerance {
 /// the graph with the model itself too (informational). Returns the parity whether or not it passes;
 /// call [`Parity::check`] to fail on a violation.
 pub fn validate_embeddings(model: &Model, exported: &Exported, x: &[f32]) -> Result<Parity> {
+    let Weights::Mlp(layers) = &exported.weights else {
+        return Err(Error::param(
+            "export",
+            "wide_deep",
+            "a wide-and-deep graph is validated on features, not embeddings",
+        ));
+    };
     let d = model.dims();
     if d == 0 || !x.len().is_multiple_of(d) {
         return Err(Error::shape("validation embeddings", format!("n x {d}"), format!("{} floats", x.len())));
@@ -37,51 +47,106 @@ pub fn validate_embeddings(model: &Model, exported: &Exported, x: &[f32]) -> Res
     if n == 0 {
         return Err(Error::InvalidData("no rows to validate the ONNX export on".into()));
     }
-    if exported.layers.first().map(|l| l.inputs) != Some(d) {
-        return Err(Error::shape("exported graph input", d, exported.layers.first().map_or(0, |l| l.inputs)));
+    if layers.first().map(|l| l.inputs) != Some(d) {
+        return Err(Error::shape("exported graph input", d, layers.first().map_or(0, |l| l.inputs)));
     }
-    let session = OnnxSession::from_memory(&exported.bytes, "<exported graph>", &SessionOptions::default())?;
-    if session.input_names() != [INPUT_NAME] || session.output_names() != [OUTPUT_NAME] {
-        return Err(Error::Check(format!(
-            "exported graph has inputs {:?} and outputs {:?}, expected [{INPUT_NAME:?}] and [{OUTPUT_NAME:?}]",
-            session.input_names(),
-            session.output_names()
-        )));
-    }
+    let session = session(exported)?;
     let mut onnx = Vec::with_capacity(n);
     for chunk in x.chunks(BATCH * d) {
         let rows = chunk.len() / d;
-        let (scores, shape) = session.run_f32(chunk, rows, d)?;
-        if shape != [rows as i64, 1] || scores.len() != rows {
-            return Err(Error::Check(format!("exported graph returned shape {shape:?}, expected [{rows}, 1]")));
-        }
-        onnx.extend(scores);
+        onnx.extend(checked_output(session.run_f32(chunk, rows, d)?, rows)?);
     }
     let native = if exported.precision == model.precision() {
         model.score_embeddings(x)?
     } else {
         let mut out = vec![0.0; n];
-        Scorer::new(&exported.layers)?.score_into(x, &mut out)?;
+        Scorer::new(layers)?.score_into(x, &mut out)?;
         out
     };
+    let source = (exported.precision != model.precision()).then(|| model.score_embeddings(x)).transpose()?;
+    compare(model, exported, &native, &onnx, source.as_deref())
+}
+
+/// Run a wide-and-deep `exported` graph in ONNX Runtime on sparse feature `rows` (as
+/// [`Model::features`] gives them) and compare with the native engine scoring the same network, as
+/// [`validate_embeddings`] does for an MLP.
+pub fn validate_features(model: &Model, exported: &Exported, rows: &SparseRows) -> Result<Parity> {
+    let (Weights::WideDeep { net, .. }, Some(own)) = (&exported.weights, model.sparse_scorer()) else {
+        return Err(Error::param("export", "mlp", "an MLP graph is validated on embeddings, not features"));
+    };
+    let n = rows.rows();
+    if n == 0 {
+        return Err(Error::InvalidData("no rows to validate the ONNX export on".into()));
+    }
+    rows.check(net.features, "validation features")?;
+    let session = session(exported)?;
+    let mut onnx = Vec::with_capacity(n);
+    for first in (0..n).step_by(BATCH) {
+        let last = (first + BATCH).min(n);
+        // Pad every row to the longest in the batch: index 0 with value 0 adds nothing.
+        let k = (first..last).map(|r| rows.row(r).0.len()).max().unwrap_or(0).max(1);
+        let (mut index, mut value) = (vec![0i64; (last - first) * k], vec![0f32; (last - first) * k]);
+        for r in first..last {
+            let (idx, val) = rows.row(r);
+            let at = (r - first) * k;
+            index[at..at + idx.len()].iter_mut().zip(idx).for_each(|(o, &i)| *o = i64::from(i));
+            value[at..at + val.len()].copy_from_slice(val);
+        }
+        onnx.extend(checked_output(session.run_index_value((&index, &value), last - first, k)?, last - first)?);
+    }
+    let mut native = vec![0.0; n];
+    SparseScorer::new(net.clone())?.score_into(rows, &mut native)?;
+    let source = if exported.precision == model.precision() {
+        None
+    } else {
+        let mut out = vec![0.0; n];
+        own.score_into(rows, &mut out)?;
+        Some(out)
+    };
+    compare(model, exported, &native, &onnx, source.as_deref())
+}
+
+/// A session on the exported bytes whose inputs and output are the ones the export names.
+fn session(exported: &Exported) -> Result<OnnxSession> {
+    let session = OnnxSession::from_memory(&exported.bytes, "<exported graph>", &SessionOptions::default())?;
+    if session.input_names() != exported.input_names() || session.output_names() != [OUTPUT_NAME] {
+        return Err(Error::Check(format!(
+            "exported graph has inputs {:?} and outputs {:?}, expected {:?} and [{OUTPUT_NAME:?}]",
+            session.input_names(),
+            session.output_names(),
+            exported.input_names()
+        )));
+    }
+    Ok(session)
+}
+
+fn checked_output((scores, shape): (Vec<f32>, Vec<i64>), rows: usize) -> Result<Vec<f32>> {
+    if shape != [rows as i64, 1] || scores.len() != rows {
+        return Err(Error::Check(format!("exported graph returned shape {shape:?}, expected [{rows}, 1]")));
+    }
+    Ok(scores)
+}
+
+/// The parity of the graph's scores against the native engine's, with the model's own (`source`,
+/// when the export converted the precision) as information.
+fn compare(model: &Model, exported: &Exported, native: &[f32], onnx: &[f32], source: Option<&[f32]>) -> Result<Parity> {
     let threshold = model.threshold();
     let graph = |what: &str| format!("ONNX export ({}) vs {what}", exported.precision);
     let mut parity = Parity::measure(
         graph("the native engine"),
         exported.precision,
-        &native,
-        &onnx,
+        native,
+        onnx,
         threshold,
         None,
         tolerance_for(exported.precision),
     )?;
-    if exported.precision != model.precision() {
-        let source = model.score_embeddings(x)?;
+    if let Some(source) = source {
         let gap = Parity::measure(
             graph(&format!("the {} model", model.precision())),
             exported.precision,
-            &source,
-            &onnx,
+            source,
+            onnx,
             threshold,
             None,
             Tolerance::agreement(0.0),
@@ -92,11 +157,11 @@ pub fn validate_embeddings(model: &Model, exported: &Exported, x: &[f32]) -> Res
     Ok(parity)
 }
 
-/// Embed `texts` with the model's embedder, then [`validate_embeddings`].
+/// Read `texts` as the model reads them (embeddings for an MLP, canonical n-gram features for a
+/// wide-and-deep network), then [`validate_embeddings`] or [`validate_features`].
 pub fn validate_texts(model: &Model, exported: &Exported, texts: &[&str]) -> Result<Parity> {
-    let Some(embedder) = model.embedder() else {
-        return Err(Error::param("model", "wide_deep", "ONNX validation of wide-and-deep models is not built yet"));
-    };
-    let x = embedder.embed(texts)?;
-    validate_embeddings(model, exported, &x)
+    match model.weights() {
+        Weights::Mlp(_) => validate_embeddings(model, exported, &model.dense_embedder()?.embed(texts)?),
+        Weights::WideDeep { .. } => validate_features(model, exported, &model.features(texts)?),
+    }
 }

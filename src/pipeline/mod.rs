@@ -375,6 +375,7 @@ pub fn train_observed(
     observer.on_phase("evaluating", split.val.len() + split.test.len());
     let mut meta = ModelMeta {
         target_fpr: Some(config.target_fpr),
+        calibration: Some(config.calibration),
         class_weights: Some(class_weights),
         training: Some(config.train.clone()),
         dataset: Some(DatasetFingerprint {

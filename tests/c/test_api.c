@@ -92,6 +92,7 @@ static int expected_malicious[MAX_PROMPTS];
 static size_t n_prompts = 0;
 static uint32_t threshold_bits = 0;
 static size_t fixture_dims = 0;
+static int wide_deep = 0;
 
 static float *emb = NULL;
 static float *emb_expected = NULL;
@@ -140,6 +141,9 @@ static void load_fixture(const char *dir) {
   if (line == NULL || sscanf(line, "threshold %x", &threshold_bits) != 1) exit(1);
   line = strtok_r(NULL, "\n", &save);
   if (line == NULL || sscanf(line, "dims %zu", &fixture_dims) != 1) exit(1);
+  line = strtok_r(NULL, "\n", &save);
+  if (line == NULL || strncmp(line, "kind ", 5) != 0) exit(1);
+  wide_deep = strcmp(line + 5, "wide_deep") == 0;
   while ((line = strtok_r(NULL, "\n", &save)) != NULL && n_prompts < MAX_PROMPTS) {
     char *tab1 = strchr(line, '\t');
     char *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
@@ -165,7 +169,8 @@ static void load_fixture(const char *dir) {
   emb_n = (size_t)n64;
   emb_dims = (size_t)d64;
   if (len != 16 + 4 * (emb_n * emb_dims + emb_n)) exit(1);
-  emb = malloc(4 * emb_n * emb_dims);
+  /* A wide-and-deep fixture has no embeddings (dims 0): keep one float so the pointer is valid. */
+  emb = malloc(4 * emb_n * emb_dims + 4);
   emb_expected = malloc(4 * emb_n);
   if (emb == NULL || emb_expected == NULL) exit(1);
   memcpy(emb, bin + 16, 4 * emb_n * emb_dims);
@@ -276,7 +281,7 @@ static void test_properties(const l2_model *m) {
   size_t dims = 0;
   float t = -1.0f;
   REQUIRE_OK(l2_model_dims(m, &dims));
-  CHECK(dims == fixture_dims && dims == emb_dims);
+  CHECK(dims == fixture_dims && (wide_deep ? emb_dims == 0 : dims == emb_dims));
   REQUIRE_OK(l2_model_threshold(m, &t));
   CHECK(bits(t) == threshold_bits);
   EXPECT_STATUS(l2_model_dims(NULL, &dims), L2_STATUS_NULL_PARAMETER);
@@ -394,8 +399,44 @@ static void test_batch(const l2_model *m) {
   for (size_t i = 0; i <= n_prompts; i++) CHECK(out[i] == 7.0f);
 }
 
+static void test_detailed(const l2_model *m) {
+  for (size_t i = 0; i < n_prompts; i++) {
+    float s = -1.0f;
+    l2_score_detail d;
+    REQUIRE_OK(l2_model_score_text(m, prompts[i], prompt_lens[i], &s));
+    REQUIRE_OK(l2_model_score_text_detailed(m, prompts[i], prompt_lens[i], &d));
+    CHECK(bits(d.score) == bits(s) && d.views >= 1 && d.windows <= d.views);
+    CHECK(d.view <= L2_VIEW_WINDOW);
+  }
+  /* A long text: a model with a text spec (the wide-and-deep fixture) scores it in windows. */
+  const char *unit = "please summarise the attached report about quarterly sales figures. ";
+  size_t unit_len = strlen(unit), reps = 60;
+  char *long_text = malloc(unit_len * reps + 1);
+  for (size_t r = 0; r < reps; r++) memcpy(long_text + r * unit_len, unit, unit_len);
+  long_text[unit_len * reps] = '\0';
+  l2_score_detail d;
+  float s = -1.0f;
+  REQUIRE_OK(l2_model_score_text_detailed(m, long_text, unit_len * reps, &d));
+  REQUIRE_OK(l2_model_score_text(m, long_text, unit_len * reps, &s));
+  CHECK(bits(d.score) == bits(s));
+  CHECK(wide_deep ? d.windows > 1 : d.windows == 0);
+  free(long_text);
+  EXPECT_STATUS(l2_model_score_text_detailed(m, "x", 1, NULL), L2_STATUS_NULL_PARAMETER);
+  EXPECT_STATUS(l2_model_score_text_detailed(NULL, "x", 1, &d), L2_STATUS_NULL_PARAMETER);
+  EXPECT_STATUS(l2_model_score_text_detailed(m, "\xc3\x28", 2, &d), L2_STATUS_INVALID_UTF8);
+}
+
 static void test_embeddings(const l2_model *m) {
   float *out = malloc(sizeof(float) * (emb_n + 1));
+  if (wide_deep) {
+    /* Reads text only: embeddings of any width are refused, nothing written. */
+    float one[1] = {0.0f};
+    out[0] = 7.0f;
+    EXPECT_STATUS(l2_model_score_embeddings(m, one, 1, 1, out, 1), L2_STATUS_INVALID_PARAM);
+    CHECK(last_error_has("embeddings") && out[0] == 7.0f);
+    free(out);
+    return;
+  }
   out[emb_n] = 7.0f;
   REQUIRE_OK(l2_model_score_embeddings(m, emb, emb_n, emb_dims, out, emb_n + 1));
   for (size_t i = 0; i < emb_n; i++) PARITY(bits(out[i]) == bits(emb_expected[i]));
@@ -581,6 +622,7 @@ int main(int argc, char **argv) {
   test_properties(m);
   test_scoring(m);
   test_batch(m);
+  test_detailed(m);
   test_embeddings(m);
   test_train_config();
   test_threads(m);

@@ -63,6 +63,7 @@ struct Fixture {
   std::vector<uint32_t> expected;
   std::vector<bool> malicious;
   size_t dims = 0;
+  bool wide_deep = false;
 };
 
 Fixture read_fixture(const std::string& dir) {
@@ -72,6 +73,8 @@ Fixture read_fixture(const std::string& dir) {
   std::getline(in, line);  // threshold
   std::getline(in, line);
   f.dims = std::stoul(line.substr(5));
+  std::getline(in, line);
+  f.wide_deep = line == "kind wide_deep";
   while (std::getline(in, line)) {
     size_t t1 = line.find('\t'), t2 = line.find('\t', t1 + 1);
     f.expected.push_back(static_cast<uint32_t>(std::stoul(line.substr(0, t1), nullptr, 16)));
@@ -134,7 +137,9 @@ int main(int argc, char** argv) {
     float s = 5.0f;
     CHECK(l2_model_score_text(model.get(), "\xc3\x28", 2, &s) == L2_STATUS_INVALID_UTF8 && s == 5.0f);
     std::vector<float> wrong(dims + 1, 0.0f);
-    CHECK(l2_model_score_embeddings(model.get(), wrong.data(), 1, dims + 1, &s, 1) == L2_STATUS_WRONG_DIMS);
+    // A wide-and-deep model reads text only: embeddings of any width are an invalid parameter.
+    const l2_status want = f.wide_deep ? L2_STATUS_INVALID_PARAM : L2_STATUS_WRONG_DIMS;
+    CHECK(l2_model_score_embeddings(model.get(), wrong.data(), 1, dims + 1, &s, 1) == want && s == 5.0f);
     CHECK(l2_model_score_text(nullptr, "x", 1, &s) == L2_STATUS_NULL_PARAMETER);
     char small[2];
     size_t need = 0;

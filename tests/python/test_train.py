@@ -108,25 +108,52 @@ def test_evaluate_rejects_a_non_model(tmp_path):
 def test_train_defaults_are_the_engines():
     engine = json.loads(l2core._l2core.train_config_defaults())
     d = l2core.TRAIN_DEFAULTS
-    assert d["hidden"] == tuple(engine["train"]["hidden"]) == (256, 128, 64)
-    assert d["learning_rate"] == engine["train"]["learning_rate"] == pytest.approx(1e-4)
-    assert (d["dropout"], d["weight_decay"], d["batch_size"], d["epochs"], d["patience"], d["seed"]) == (
-        pytest.approx(0.3),
-        pytest.approx(1e-3),
-        32,
-        12,
-        3,
-        42,
-    )
-    assert d["dims"] == engine["embedder"]["dims"] == 512
-    assert (d["char_ngrams"], d["word_ngrams"]) == ((3, 5), (1, 2))
+    # The default: wide and deep over sparse n-grams.
+    assert engine["embedder"]["kind"] == "ngrams"
+    assert d["hidden"] == tuple(engine["train"]["hidden"]) == (32,)
+    assert (d["embed"], d["wide"], d["select"]) == (64, True, "recall_at_fpr")
+    assert d["learning_rate"] == engine["train"]["learning_rate"] == pytest.approx(1e-3)
+    assert (d["batch_size"], d["epochs"], d["patience"], d["seed"]) == (64, 6, 2, 42)
+    assert d["dims"] is None and d["preset"] is None
     assert d["split"] == pytest.approx((0.7, 0.15, 0.15)) and d["split_seed"] == 42
     assert d["target_fpr"] == pytest.approx(0.01) and d["use_confidence"] is True
     assert d["rejects"] is None and d["config"] is None and d["class_weights"] is None
-    # The scikit-learn estimator's defaults are the same ones.
+    # The seed preset keeps the seed's recipe; the scikit-learn MLP estimator takes its defaults.
+    seed = json.loads(l2core._l2core.train_config_defaults("seed"))
+    assert seed["embedder"]["kind"] == "hash" and seed["embedder"]["dims"] == 512
+    s = seed["train"]
+    assert (tuple(s["hidden"]), s["dropout"], s["learning_rate"], s["batch_size"], s["epochs"], s["patience"]) == (
+        (256, 128, 64),
+        pytest.approx(0.3),
+        pytest.approx(1e-4),
+        32,
+        12,
+        3,
+    )
     clf = l2core.MLPClassifier()
-    assert (clf.hidden, clf.learning_rate, clf.epochs) == (d["hidden"], d["learning_rate"], d["epochs"])
+    assert (clf.hidden, clf.learning_rate, clf.epochs) == ((256, 128, 64), s["learning_rate"], s["epochs"])
     assert clf.validation_fraction == d["split"][1]
+    with pytest.raises(l2core.InvalidParamError):
+        l2core._l2core.train_config_defaults("no_such_preset")
+
+
+def test_default_model_is_wide_and_deep_and_reports_windows():
+    m = l2core.train(epochs=2, seed=4)
+    assert m.kind == "wide_deep" and m.metadata["architecture"]["kind"] == "wide_deep"
+    texts = ["What is the capital of France?", "please summarise the attached report. " * 80]
+    details = m.score_details(texts)
+    np.testing.assert_array_equal(np.array([d["score"] for d in details], dtype=np.float32), m.score(texts))
+    assert details[0]["windows"] == 0 and details[1]["windows"] > 1
+    assert {d["view"] for d in details} <= {"whole", "decoded", "rot13", "leet", "window"}
+    values, indices, indptr = m.features(texts)
+    assert indptr.dtype == np.int64 and len(indptr) == 3 and indptr[-1] == len(values) == len(indices)
+    assert values.dtype == np.float32 and indices.max() < m.dims
+    with pytest.raises(l2core.InvalidParamError):
+        m.embed(texts)
+    with pytest.raises(l2core.InvalidParamError):
+        m.score_embeddings(np.zeros((1, m.dims), dtype=np.float32))
+    seed = l2core.train(preset="seed", epochs=1, hidden=(8,), dims=64)
+    assert seed.kind == "mlp" and seed.dims == 64
 
 
 def test_retrain_runs_the_loop_and_returns_its_summary(tmp_path):
