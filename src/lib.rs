@@ -33,6 +33,9 @@ pub mod registry;
 pub mod reinforce;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+// service
+#[cfg(feature = "serve")]
+pub mod serve;
 // hosts
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -13,6 +13,8 @@ mod registry;
 mod reinforce;
 mod retrain;
 mod score;
+#[cfg(feature = "serve")]
+mod serve;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -77,6 +79,9 @@ pub enum Command {
     Gate(gate::GateArgs),
     /// The loop: reinforce, merge, train, gate against production, register (promote only on PASS).
     Retrain(Box<retrain::RetrainArgs>),
+    /// Serve the model over HTTP (OpenAI-moderation compatible; hot reload from the registry).
+    #[cfg(feature = "serve")]
+    Serve(Box<serve::ServeArgs>),
 }
 
 /// Run the CLI with `args` (including the program name); returns the process exit code.
@@ -114,6 +119,8 @@ where
         Command::Reinforce(a) => reinforce::run(a),
         Command::Gate(a) => gate::run(a),
         Command::Retrain(a) => retrain::run(a),
+        #[cfg(feature = "serve")]
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(()) => 0,

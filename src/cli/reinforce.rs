@@ -57,7 +57,8 @@ impl ReinforceFlags {
 /// Arguments of `l2 reinforce`.
 #[derive(Debug, Args)]
 pub struct ReinforceArgs {
-    /// False positives: a JSON report (`l2 eval --fp-report`) or a CSV with prompt and category columns.
+    /// False positives: a JSON report (`l2 eval --fp-report`), the JSON-lines feedback file of `l2 serve
+    /// --feedback`, or a CSV with prompt and category columns.
     #[arg(long = "fp", value_name = "FILE")]
     pub fp: PathBuf,
     /// Existing training CSV(s): the attacks to augment.

@@ -71,6 +71,46 @@ pub struct FpReport {
     pub categories: BTreeMap<String, CategoryCount>,
 }
 
+/// One report of a prompt the model got wrong, as a line of a JSON-lines feedback file (`l2 serve`'s
+/// `/v1/feedback` appends them; `l2 reinforce --fp FILE` reads the file directly, taking the lines with
+/// label 0 as false positives):
+///
+/// ```json
+/// {"id": "fb-1", "prompt": "...", "category": "programming", "threats": [...], "label": 0,
+///  "note": "...", "time": "2026-12-02T00:00:00Z", "model": "v3", "score": 0.91, "response_id": "modr-..."}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedbackLine {
+    /// The prompt as a false-positive detail: its id, text, category and (when the reporter knows the
+    /// score) the detection that flagged it.
+    #[serde(flatten)]
+    pub detail: FpDetail,
+    /// The true label: 0 benign (a false positive when the model flagged it), 1 malicious (a miss).
+    pub label: u8,
+    /// The reporter's note.
+    #[serde(default)]
+    pub note: String,
+    /// When it was reported (RFC 3339 UTC).
+    #[serde(default)]
+    pub time: String,
+    /// The model version that scored it, when known.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The score that model gave it, when known.
+    #[serde(default)]
+    pub score: Option<f32>,
+    /// The id of the response that carried the score, when reported by id.
+    #[serde(default)]
+    pub response_id: Option<String>,
+}
+
+impl FeedbackLine {
+    /// The line as compact JSON (no newline).
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string(self).map_err(|e| Error::json("feedback line", e))
+    }
+}
+
 fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]

@@ -24,7 +24,8 @@ pub use compare::{compare, Comparison, CriterionChange, MetricChange, Verdict};
 pub use confusion::{ratio, Confusion, Rates};
 pub use curves::{pr_curve, roc_curve, score_histogram, thin, Histogram, PrPoint, RocPoint};
 pub use fp_report::{
-    fp_report, severity_for_score, CategoryCount, FlaggedRow, FpDetail, FpReport, FpTally, Threat, LAYER, UNCATEGORIZED,
+    fp_report, severity_for_score, CategoryCount, FeedbackLine, FlaggedRow, FpDetail, FpReport, FpTally, Threat, LAYER,
+    UNCATEGORIZED,
 };
 pub use latency::Latency;
 pub use metrics::{auc, wilson, Z95};
