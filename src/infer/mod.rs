@@ -128,7 +128,10 @@ impl Scorer {
     }
 
     /// Score `n` row-major embeddings `x` (`n x input_dims`) into `out` (`n`): sigmoid probabilities.
-    /// Non-finite inputs are an error.
+    /// Non-finite inputs are an error, and so is a non-finite value anywhere in the network (a finite
+    /// input too large for the weights overflows): a score that could not be computed is never
+    /// returned, so no caller can mistake it for a benign one. On an error `out` holds no usable
+    /// scores.
     pub fn score_into(&self, x: &[f32], out: &mut [f32]) -> Result<()> {
         let d = self.input_dims;
         if d == 0 || !x.len().is_multiple_of(d) {
@@ -151,16 +154,22 @@ impl Scorer {
             s.b.ensure(CHUNK * self.y_stride);
             s.q.ensure(CHUNK * self.q_stride);
             s.sx.ensure(CHUNK);
-            for (xc, oc) in x.chunks(CHUNK * d).zip(out.chunks_mut(CHUNK)) {
-                self.forward(xc, oc, s);
+            for (c, (xc, oc)) in x.chunks(CHUNK * d).zip(out.chunks_mut(CHUNK)).enumerate() {
+                self.forward(xc, oc, s).map_err(|(row, layer)| (c * CHUNK + row, layer))?;
             }
+            Ok(())
         };
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        let ran = SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut s) => run(&mut s),
             // Only reachable if scoring re-enters itself on this thread; correct, just allocating.
             Err(_) => run(&mut Scratch::default()),
         });
-        Ok(())
+        ran.map_err(|(row, layer)| {
+            Error::InvalidData(format!(
+                "embedding row {row}: layer {layer} of the network computed a non-finite value (the input is too \
+                 large for the weights); no score can be computed for it"
+            ))
+        })
     }
 
     /// Score one embedding (no heap allocation after the thread's first call).
@@ -194,8 +203,9 @@ impl Scorer {
         })
     }
 
-    /// One chunk (`out.len() <= CHUNK` rows) through every layer.
-    fn forward(&self, x: &[f32], out: &mut [f32], s: &mut Scratch) {
+    /// One chunk (`out.len() <= CHUNK` rows) through every layer; on a non-finite activation, the
+    /// (row, layer) where it appeared.
+    fn forward(&self, x: &[f32], out: &mut [f32], s: &mut Scratch) -> std::result::Result<(), (usize, usize)> {
         let m = out.len();
         let ys = self.y_stride;
         let (mut cur, mut next) = (s.a.as_mut_slice(), s.b.as_mut_slice());
@@ -206,6 +216,7 @@ impl Scorer {
                 for (i, l) in layers.iter().enumerate() {
                     let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
                     f32_layer(k, src, xs, m, l, next, ys, i + 1 < n);
+                    check_finite(next, m, ys, l.blocks * BLOCK).map_err(|r| (r, i))?;
                     std::mem::swap(&mut cur, &mut next);
                 }
             }
@@ -214,6 +225,7 @@ impl Scorer {
                 for (i, l) in layers.iter().enumerate() {
                     let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
                     f16_layer(k, src, xs, m, l, next, ys, i + 1 < n);
+                    check_finite(next, m, ys, l.blocks * BLOCK).map_err(|r| (r, i))?;
                     std::mem::swap(&mut cur, &mut next);
                 }
             }
@@ -225,6 +237,7 @@ impl Scorer {
                     let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
                     quantize_rows(k, src, xs, l.inputs, m, q, qs, sx);
                     i8_layer(k, q, qs, sx, m, l, next, ys, i + 1 < n);
+                    check_finite(next, m, ys, l.blocks * BLOCK).map_err(|r| (r, i))?;
                     std::mem::swap(&mut cur, &mut next);
                 }
             }
@@ -232,6 +245,16 @@ impl Scorer {
         for (r, o) in out.iter_mut().enumerate() {
             *o = sigmoid(cur[r * ys]);
         }
+        Ok(())
+    }
+}
+
+/// The first of `m` rows (stride `ys`) whose first `width` activations hold a non-finite value. Only
+/// the columns this layer wrote are read: the rest of the scratch may hold anything.
+fn check_finite(y: &[f32], m: usize, ys: usize, width: usize) -> std::result::Result<(), usize> {
+    match (0..m).find(|&r| !kernels::all_finite(&y[r * ys..r * ys + width])) {
+        Some(r) => Err(r),
+        None => Ok(()),
     }
 }
 
