@@ -32,8 +32,8 @@ fn layer1_step(c: &mut Criterion) {
     let mut gw = vec![0.0f32; inp * out];
     let mut dat = vec![0.0f32; rows * inp];
     let mut g = c.benchmark_group("gemm_32x512x256");
-    for k in Kernel::all_available() {
-        g.bench_function(format!("{}_forward_dw_da", k.name()), |b| {
+    for k in Kernel::available() {
+        g.bench_function(format!("{}_forward_dw_da", k.as_str()), |b| {
             b.iter(|| {
                 gemm(k, (rows, out, inp), &a, (inp, 1), &w, out, &mut z, out, false);
                 gemm(k, (inp, out, rows), &a, (1, inp), &dz, out, &mut gw, out, false);

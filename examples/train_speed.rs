@@ -80,7 +80,7 @@ fn main() {
         println!("wrote {path}.bin and {path}.json");
     }
     let params = TrainParams { epochs, patience: 0, ..TrainParams::default() };
-    let kernel = match Kernel::select() {
+    let kernel = match Kernel::selected() {
         Ok(k) => k,
         Err(e) => {
             eprintln!("{e}");
@@ -93,7 +93,7 @@ fn main() {
         params.batch_size,
         params.dropout,
         params.learning_rate,
-        kernel.name()
+        kernel.as_str()
     );
     let mut print = Print { cpu_mark: cpu_seconds(), cpu: Vec::new() };
     let result = params.check().and_then(|p| fit_mlp(&p, &train.set(), &val.set(), &mut print));

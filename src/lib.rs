@@ -4,6 +4,7 @@
 // Layers, bottom to top (docs/architecture.md; tests/layering.rs enforces it): a module imports only
 // from lower layers.
 // error, floor
+pub mod cpu;
 pub mod digest;
 pub mod error;
 pub mod fsutil;

@@ -1,7 +1,7 @@
 //! The false-positive report: shape, builder, JSON round trip and parse errors.
 
 use l2core::data::Record;
-use l2core::eval::{fp_report, FpReport};
+use l2core::eval::{fp_report, FlaggedRow, FpReport, FpTally};
 use l2core::ErrorKind;
 use serde_json::Value;
 
@@ -98,4 +98,75 @@ fn builder_rejects_bad_inputs() {
     assert!(e.to_string().contains("prod.csv:9: field `label`"), "{e}");
     let mal = vec![Record::new("attack", 1)];
     assert_eq!(fp_report(&[0.9], &mal, 0.5, "m").unwrap_err().kind(), ErrorKind::InvalidData);
+}
+
+/// What a distributed scorer does: tally each piece (with row positions in the whole data), merge the
+/// pieces in any order, and get the very report `fp_report` writes over all rows at once.
+#[test]
+fn tallies_of_pieces_merge_into_the_report_over_the_whole() {
+    let mut records: Vec<Record> =
+        (0..40).map(|i| benign(&format!("prompt {i}"), ["programming", "", "security"][i % 3], i as u64 + 2)).collect();
+    records[7] = Record::new("an attack", 1);
+    // Ties at 0.9 and 1.0 must come out in data order.
+    let scores: Vec<f32> = (0..40).map(|i| [0.1, 0.9, 0.3, 1.0, 0.55][i % 5]).collect();
+    let whole = fp_report(&scores, &records, 0.5, "m").unwrap();
+
+    let tally_of = |range: std::ops::Range<usize>| {
+        let mut t = FpTally::default();
+        for i in range {
+            let r = &records[i];
+            if r.label != 0 {
+                continue;
+            }
+            t.add_benign(&r.category, 1);
+            if scores[i] >= 0.5 {
+                let id = Some(format!("{}:{}", r.origin.file, r.origin.line));
+                t.add_flagged(FlaggedRow {
+                    index: i as u64,
+                    id,
+                    prompt: r.text.clone(),
+                    category: r.category.clone(),
+                    score: scores[i],
+                });
+            }
+        }
+        t
+    };
+    let mut merged = tally_of(25..40);
+    merged.merge(tally_of(0..11));
+    merged.merge(tally_of(11..25));
+    let pieces = merged.into_report("m").unwrap();
+    assert_eq!(pieces, whole);
+    assert_eq!(pieces.to_json().unwrap(), whole.to_json().unwrap());
+    assert_eq!(whole.fp_details[0].id, "prod.csv:5");
+    assert_eq!(whole.categories["uncategorized"].total, 12); // 13 rows, one of them malicious
+
+    // Without ids, rows are named by their position in the whole data.
+    let mut t = FpTally::default();
+    t.add_benign("", 3);
+    t.add_flagged(FlaggedRow { index: 41, id: None, prompt: "p".into(), category: String::new(), score: 0.7 });
+    let r = t.into_report("m").unwrap();
+    assert_eq!((r.fp_details[0].id.as_str(), r.fp_details[0].category.as_str()), ("row-41", "uncategorized"));
+    assert_eq!(r.categories["uncategorized"].fp, 1);
+}
+
+#[test]
+fn tally_rejects_inconsistent_counts() {
+    let flagged = |category: &str, score: f32| FlaggedRow {
+        index: 0,
+        id: None,
+        prompt: "p".into(),
+        category: category.into(),
+        score,
+    };
+    assert_eq!(FpTally::default().into_report("m").unwrap_err().kind(), ErrorKind::InvalidData);
+    let mut t = FpTally::default();
+    t.add_benign("a", 1);
+    t.add_flagged(flagged("b", 0.9));
+    let e = t.into_report("m").unwrap_err();
+    assert!(e.to_string().contains("category `b`"), "{e}");
+    let mut t = FpTally::default();
+    t.add_benign("a", 1);
+    t.add_flagged(flagged("a", f32::INFINITY));
+    assert!(t.into_report("m").unwrap_err().to_string().contains("non-finite"));
 }

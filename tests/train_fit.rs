@@ -214,7 +214,7 @@ fn divergence_is_a_training_error() {
 fn every_kernel_this_cpu_has_trains_and_they_agree_closely() {
     let (train, val) = (blobs(400, 16, 12), blobs(100, 16, 13));
     let p = TrainParams { dropout: 0.3, ..quick(vec![16, 8], 5) }.check().unwrap();
-    let runs: Vec<_> = l2core::train::Kernel::all_available()
+    let runs: Vec<_> = l2core::train::Kernel::available()
         .into_iter()
         .map(|k| l2core::train::fit_mlp_with(&p, &train.set(), &val.set(), &mut Silent, k).unwrap())
         .collect();

@@ -14,7 +14,9 @@ Quick tour::
     model.score_embeddings(X)                    # zero-copy for C-contiguous float32
     report = l2core.evaluate(model, "test.csv")
 
-Importing l2core needs only numpy; pandas and scikit-learn are used when installed.
+Importing l2core needs only numpy; pandas and scikit-learn are used when installed. ``l2core.spark`` and
+``l2core.ray`` (extras ``l2core[spark]``, ``l2core[ray]``; never imported by ``import l2core``) score
+DataFrames and Datasets on a cluster's workers and mine them for false positives (docs/scale.md).
 """
 
 from __future__ import annotations

@@ -73,6 +73,9 @@ class Model:
         """The model file as bytes."""
     def score(self, texts: _Texts) -> "npt.NDArray[np.float32]":
         """Malicious probability of each text (float32, shape (n,))."""
+    def score_arrow(self, array: Any) -> "npt.NDArray[np.float32]":
+        """Malicious probability of each text of an Arrow string array (``__arrow_c_array__``: utf8 or
+        large_utf8), read in place from the Arrow buffers; equal to ``score`` on the same texts."""
     def score_embeddings(
         self, x: _Matrix, out: Optional["npt.NDArray[np.float32]"] = None
     ) -> "npt.NDArray[np.float32]":
@@ -149,6 +152,16 @@ def _train(
     callback: Optional[Callable[[Dict[str, Any]], Any]] = None,
     hash_json: Optional[str] = None,
 ) -> Model: ...
+def _fp_report(
+    benign: Dict[str, int],
+    index: Sequence[int],
+    ids: Sequence[Optional[str]],
+    prompts: Sequence[str],
+    categories: Sequence[str],
+    scores: Sequence[float],
+    model_id: str,
+    path: Optional[_Path] = None,
+) -> str: ...
 def _evaluate(model: Model, records: _Records, threshold: Optional[float] = None) -> Report: ...
 def _retrain(config_json: str, callback: Optional[Callable[[Dict[str, Any]], Any]] = None) -> str: ...
 def train_config_defaults() -> str:

@@ -5,9 +5,11 @@
 //! released), and every engine error becomes a Python exception in one place (`errors::to_py`).
 
 mod arrays;
+mod arrow;
 mod data;
 mod embed;
 mod errors;
+mod fp;
 mod model;
 mod report;
 mod train;
@@ -38,6 +40,7 @@ fn _l2core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train::_fit_mlp, m)?)?;
     m.add_function(wrap_pyfunction!(train::train_config_defaults, m)?)?;
     m.add_function(wrap_pyfunction!(train::_retrain, m)?)?;
+    m.add_function(wrap_pyfunction!(fp::_fp_report, m)?)?;
     #[cfg(feature = "cli")]
     m.add_function(wrap_pyfunction!(run_cli, m)?)?;
     m.add("FRAME_NAME", data::FRAME_NAME)?;

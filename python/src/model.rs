@@ -65,18 +65,20 @@ impl PyModel {
     fn texts_scores<'py>(&self, py: Python<'py>, texts: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let texts = arrays::texts(texts)?;
         let model = &self.inner;
-        let mut out = vec![0.0f32; texts.len()];
-        py.detach(|| {
-            // In chunks, so that the embeddings of a huge list never sit in memory all at once.
-            for (chunk, o) in texts.chunks(TEXT_CHUNK).zip(out.chunks_mut(TEXT_CHUNK)) {
-                let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-                o.copy_from_slice(&model.score_texts(&refs)?);
-            }
-            Ok(())
-        })
-        .py_err()?;
+        let out = py.detach(|| score_chunked(model, &texts)).py_err()?;
         Ok(PyArray1::from_vec(py, out))
     }
+}
+
+/// Score texts in chunks, so that the embeddings of a huge input never sit in memory all at once. Every
+/// text input (Python strings, Arrow arrays) goes through here: the same texts get the same scores.
+fn score_chunked<S: AsRef<str> + Sync>(model: &l2core::Model, texts: &[S]) -> l2core::Result<Vec<f32>> {
+    let mut out = vec![0.0f32; texts.len()];
+    for (chunk, o) in texts.chunks(TEXT_CHUNK).zip(out.chunks_mut(TEXT_CHUNK)) {
+        let refs: Vec<&str> = chunk.iter().map(AsRef::as_ref).collect();
+        o.copy_from_slice(&model.score_texts(&refs)?);
+    }
+    Ok(out)
 }
 
 #[pymethods]
@@ -115,6 +117,17 @@ impl PyModel {
     /// str). Embedding and scoring run without the GIL.
     fn score<'py>(&self, py: Python<'py>, texts: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<f32>>> {
         self.texts_scores(py, texts)
+    }
+
+    /// Malicious probability of each text of an Arrow string array (`utf8` or `large_utf8`; anything with
+    /// `__arrow_c_array__`, e.g. a `pyarrow.Array`), as a float32 array. The strings are read in place from
+    /// the Arrow buffers (no Python object per row); the scores equal `score` on the same texts. A null
+    /// entry is a TypeError naming its position.
+    fn score_arrow<'py>(&self, py: Python<'py>, array: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        let texts = crate::arrow::texts(array)?;
+        let (model, refs) = (&self.inner, texts.texts());
+        let out = py.detach(|| score_chunked(model, refs)).py_err()?;
+        Ok(PyArray1::from_vec(py, out))
     }
 
     /// Malicious probability of each row of `x`, an `(n, dims)` matrix, as a float32 array of `n`.

@@ -116,47 +116,123 @@ pub fn fp_report(scores: &[f32], records: &[Record], threshold: f32, model_id: &
     }
     super::metrics::check_finite(scores)?;
     super::report::record_labels(records)?;
-    let mut total = 0;
-    let mut categories: BTreeMap<String, CategoryCount> = BTreeMap::new();
-    let mut flagged: Vec<(f32, FpDetail)> = Vec::new();
+    let mut tally = FpTally::default();
     for (i, (r, &s)) in records.iter().zip(scores).enumerate() {
         if r.label != 0 {
             continue;
         }
-        total += 1;
-        let category = if r.category.is_empty() { UNCATEGORIZED.to_string() } else { r.category.clone() };
-        let count = categories.entry(category.clone()).or_default();
-        count.total += 1;
+        tally.add_benign(&r.category, 1);
         if s >= threshold {
-            count.fp += 1;
-            let id = super::report::origin_of(r, i);
-            flagged.push((
-                s,
-                FpDetail {
-                    id,
-                    prompt: r.text.clone(),
-                    category,
-                    threats: vec![Threat {
-                        rule_id: model_id.to_string(),
-                        severity: severity_for_score(s).to_string(),
-                        confidence: s as f64,
-                        layer: LAYER.to_string(),
-                    }],
-                },
-            ));
+            tally.add_flagged(FlaggedRow {
+                index: i as u64,
+                id: Some(super::report::origin_of(r, i)),
+                prompt: r.text.clone(),
+                category: r.category.clone(),
+                score: s,
+            });
         }
     }
-    if total == 0 {
-        return Err(Error::InvalidData("a false-positive report needs benign rows, got none".into()));
+    tally.into_report(model_id)
+}
+
+/// A flagged benign row, as a scorer that sees the data in pieces (a Spark partition, a Ray batch)
+/// collects it. Its position in the whole data set orders equal scores and names it when it has no id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlaggedRow {
+    /// Position of the row in the whole data set (0-based, malicious rows counted too).
+    pub index: u64,
+    /// The row's identifier when the data has one; without one the report names it `row-<index>`.
+    pub id: Option<String>,
+    /// The benign prompt that was flagged.
+    pub prompt: String,
+    /// Its category (empty counts as [`UNCATEGORIZED`]).
+    pub category: String,
+    /// Its score (`>= threshold`: the scorer decided it was malicious).
+    pub score: f32,
+}
+
+/// What a false-positive report is made of: benign rows per category and the flagged ones. Tallies of
+/// pieces of the data merge into the tally of the whole, so a distributed scorer writes exactly the report
+/// [`fp_report`] writes over the same rows (which builds one tally over all of them).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FpTally {
+    benign: BTreeMap<String, usize>,
+    flagged: Vec<FlaggedRow>,
+}
+
+fn category_name(raw: &str) -> &str {
+    if raw.is_empty() {
+        UNCATEGORIZED
+    } else {
+        raw
     }
-    // Stable sort: equal scores keep file order.
-    flagged.sort_by(|a, b| b.0.total_cmp(&a.0));
-    Ok(FpReport {
-        total,
-        false_positives: flagged.len(),
-        fp_details: flagged.into_iter().map(|(_, d)| d).collect(),
-        categories,
-    })
+}
+
+impl FpTally {
+    /// Count `n` benign rows (flagged or not) of `category`.
+    pub fn add_benign(&mut self, category: &str, n: usize) {
+        *self.benign.entry(category_name(category).to_string()).or_default() += n;
+    }
+
+    /// Add a flagged benign row (also counted by [`FpTally::add_benign`]).
+    pub fn add_flagged(&mut self, row: FlaggedRow) {
+        self.flagged.push(row);
+    }
+
+    /// Add the counts and flagged rows of another piece of the data.
+    pub fn merge(&mut self, other: FpTally) {
+        for (c, n) in other.benign {
+            *self.benign.entry(c).or_default() += n;
+        }
+        self.flagged.extend(other.flagged);
+    }
+
+    /// The report: false positives highest score first (equal scores in data order), one threat each
+    /// (`rule_id` = `model_id`, severity from [`severity_for_score`], confidence = the score, layer `L2`).
+    ///
+    /// Errors: no benign rows; a non-finite score; a category with more flagged than benign rows.
+    pub fn into_report(mut self, model_id: &str) -> Result<FpReport> {
+        let total: usize = self.benign.values().sum();
+        if total == 0 {
+            return Err(Error::InvalidData("a false-positive report needs benign rows, got none".into()));
+        }
+        let mut categories: BTreeMap<String, CategoryCount> =
+            self.benign.into_iter().map(|(c, n)| (c, CategoryCount { total: n, fp: 0 })).collect();
+        for row in &self.flagged {
+            if !row.score.is_finite() {
+                return Err(Error::InvalidData(format!(
+                    "false-positive tally: row {} has a non-finite score ({})",
+                    row.index, row.score
+                )));
+            }
+            let name = category_name(&row.category);
+            match categories.get_mut(name) {
+                Some(c) if c.fp < c.total => c.fp += 1,
+                _ => {
+                    return Err(Error::InvalidData(format!(
+                        "false-positive tally: category `{name}` has more flagged rows than benign rows"
+                    )))
+                }
+            }
+        }
+        self.flagged.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
+        let fp_details = self
+            .flagged
+            .into_iter()
+            .map(|r| FpDetail {
+                id: r.id.unwrap_or_else(|| format!("row-{}", r.index)),
+                category: category_name(&r.category).to_string(),
+                threats: vec![Threat {
+                    rule_id: model_id.to_string(),
+                    severity: severity_for_score(r.score).to_string(),
+                    confidence: r.score as f64,
+                    layer: LAYER.to_string(),
+                }],
+                prompt: r.prompt,
+            })
+            .collect::<Vec<_>>();
+        Ok(FpReport { total, false_positives: fp_details.len(), fp_details, categories })
+    }
 }
 
 impl FpReport {

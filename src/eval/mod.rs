@@ -23,7 +23,9 @@ pub use calibrate::{calibrate, Calibration};
 pub use compare::{compare, Comparison, CriterionChange, MetricChange, Verdict};
 pub use confusion::{ratio, Confusion, Rates};
 pub use curves::{pr_curve, roc_curve, score_histogram, thin, Histogram, PrPoint, RocPoint};
-pub use fp_report::{fp_report, severity_for_score, CategoryCount, FpDetail, FpReport, Threat, LAYER, UNCATEGORIZED};
+pub use fp_report::{
+    fp_report, severity_for_score, CategoryCount, FlaggedRow, FpDetail, FpReport, FpTally, Threat, LAYER, UNCATEGORIZED,
+};
 pub use latency::Latency;
 pub use metrics::{wilson, Z95};
 pub use parity::{Parity, Tolerance};

@@ -3,7 +3,7 @@
 //! CONTRACT: [`Scorer`]'s public signatures are what the rest of the crate calls.
 //!
 //! [`Scorer::new`] packs the layers once into the kernels' layouts and picks the CPU path
-//! ([`Kernel::selected`]: best available, or `L2_KERNEL`). Scoring runs rows in chunks of up to 96 through
+//! ([`Kernel::selected`]: best available, or `L2_KERNEL`) as a table of layer functions. Scoring runs rows in chunks of up to 96 through
 //! per-thread scratch buffers, so after a thread's first call neither [`Scorer::score_one`] nor
 //! [`Scorer::score_into`] allocates. The int8 pass quantizes activations per row, dynamically and
 //! symmetrically, multiplies in i32, and dequantizes to f32 between layers (bias, ReLU, re-quantize);
@@ -14,9 +14,9 @@ pub mod quantize;
 
 use crate::error::{Error, Result};
 use crate::nn::{sigmoid, Layer, LayerWeights, Precision};
-use kernels::pack::{ABuf, PackedF16, PackedF32, PackedI8, BLOCK};
+use kernels::pack::{ABuf, Layout, PackedF16, PackedF32, PackedI8};
 pub use kernels::Kernel;
-use kernels::CHUNK;
+use kernels::{FloatCall, IntCall, Ops, QuantCall, CHUNK};
 use std::cell::RefCell;
 
 #[derive(Debug, Clone)]
@@ -26,12 +26,24 @@ enum Net {
     Int8(Vec<PackedI8>),
 }
 
+impl Net {
+    /// Output columns of the widest packed layer (the f32 activation row stride).
+    fn widest(&self) -> usize {
+        match self {
+            Net::F32(l) => l.iter().map(Layout::width).max(),
+            Net::F16(l) => l.iter().map(Layout::width).max(),
+            Net::Int8(l) => l.iter().map(Layout::width).max(),
+        }
+        .unwrap_or(0)
+    }
+}
+
 /// A ready-to-run network: immutable, `Send + Sync`, shareable across threads.
 #[derive(Debug, Clone)]
 pub struct Scorer {
     net: Net,
     precision: Precision,
-    kernel: Kernel,
+    ops: &'static Ops,
     input_dims: usize,
     /// Row stride of the f32 activation scratch: the widest layer, in whole blocks.
     y_stride: usize,
@@ -59,7 +71,7 @@ impl Scorer {
 
     /// Build for a given kernel; an error when this CPU lacks it.
     pub fn with_kernel(layers: &[Layer], kernel: Kernel) -> Result<Scorer> {
-        let kernel = kernel.require()?;
+        let ops = Ops::new(kernel)?;
         let precision = layers.first().map(Layer::precision).unwrap_or_default();
         for (i, l) in layers.iter().enumerate() {
             let what = format!("layers.{i}");
@@ -96,7 +108,7 @@ impl Scorer {
                 layers
                     .iter()
                     .enumerate()
-                    .map(|(i, l)| PackedF16::new(l).ok_or_else(|| bad(i)))
+                    .map(|(i, l)| PackedF16::new(l, ops.f16_lanes()).ok_or_else(|| bad(i)))
                     .collect::<Result<_>>()?,
             ),
             Precision::Int8 => Net::Int8(
@@ -107,9 +119,9 @@ impl Scorer {
                     .collect::<Result<_>>()?,
             ),
         };
-        let y_stride = layers.iter().map(|l| l.outputs.div_ceil(BLOCK) * BLOCK).max().unwrap_or(0);
-        let q_stride = layers.iter().map(|l| l.inputs.div_ceil(4) * 4).max().unwrap_or(0);
-        Ok(Scorer { net, precision, kernel, input_dims: layers.first().map_or(0, |l| l.inputs), y_stride, q_stride })
+        let y_stride = net.widest();
+        let q_stride = layers.iter().map(|l| kernels::padded(l.inputs)).max().unwrap_or(0);
+        Ok(Scorer { net, precision, ops, input_dims: layers.first().map_or(0, |l| l.inputs), y_stride, q_stride })
     }
 
     /// Input width.
@@ -124,7 +136,7 @@ impl Scorer {
 
     /// The CPU path this scorer runs.
     pub fn kernel(&self) -> Kernel {
-        self.kernel
+        self.ops.kernel()
     }
 
     /// Score `n` row-major embeddings `x` (`n x input_dims`) into `out` (`n`): sigmoid probabilities.
@@ -140,7 +152,7 @@ impl Scorer {
         if out.len() != x.len() / d {
             return Err(Error::shape("scores output", x.len() / d, out.len()));
         }
-        if !kernels::all_finite(x) {
+        if !self.ops.all_finite(x) {
             let at = x.iter().position(|v| !v.is_finite()).unwrap_or(0);
             return Err(Error::InvalidData(format!(
                 "embedding row {} column {} is not finite ({})",
@@ -209,14 +221,14 @@ impl Scorer {
         let m = out.len();
         let ys = self.y_stride;
         let (mut cur, mut next) = (s.a.as_mut_slice(), s.b.as_mut_slice());
-        let k = self.kernel;
+        let k = self.ops;
         match &self.net {
             Net::F32(layers) => {
                 let n = layers.len();
                 for (i, l) in layers.iter().enumerate() {
                     let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
-                    f32_layer(k, src, xs, m, l, next, ys, i + 1 < n);
-                    check_finite(next, m, ys, l.blocks * BLOCK).map_err(|r| (r, i))?;
+                    k.f32_layer(FloatCall { x: src, xs, m, l, y: next, ys, relu: i + 1 < n });
+                    check_finite(&k, next, m, ys, l.width()).map_err(|r| (r, i))?;
                     std::mem::swap(&mut cur, &mut next);
                 }
             }
@@ -224,8 +236,8 @@ impl Scorer {
                 let n = layers.len();
                 for (i, l) in layers.iter().enumerate() {
                     let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
-                    f16_layer(k, src, xs, m, l, next, ys, i + 1 < n);
-                    check_finite(next, m, ys, l.blocks * BLOCK).map_err(|r| (r, i))?;
+                    k.f16_layer(FloatCall { x: src, xs, m, l, y: next, ys, relu: i + 1 < n });
+                    check_finite(&k, next, m, ys, l.width()).map_err(|r| (r, i))?;
                     std::mem::swap(&mut cur, &mut next);
                 }
             }
@@ -235,9 +247,9 @@ impl Scorer {
                 let qs = self.q_stride;
                 for (i, l) in layers.iter().enumerate() {
                     let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
-                    quantize_rows(k, src, xs, l.inputs, m, q, qs, sx);
-                    i8_layer(k, q, qs, sx, m, l, next, ys, i + 1 < n);
-                    check_finite(next, m, ys, l.blocks * BLOCK).map_err(|r| (r, i))?;
+                    k.quantize_rows(QuantCall { x: src, xs, k: l.inputs, m, q, qs, sx });
+                    k.i8_layer(IntCall { q, qs, sx, m, l, y: next, ys, relu: i + 1 < n });
+                    check_finite(&k, next, m, ys, l.width()).map_err(|r| (r, i))?;
                     std::mem::swap(&mut cur, &mut next);
                 }
             }
@@ -251,60 +263,9 @@ impl Scorer {
 
 /// The first of `m` rows (stride `ys`) whose first `width` activations hold a non-finite value. Only
 /// the columns this layer wrote are read: the rest of the scratch may hold anything.
-fn check_finite(y: &[f32], m: usize, ys: usize, width: usize) -> std::result::Result<(), usize> {
-    match (0..m).find(|&r| !kernels::all_finite(&y[r * ys..r * ys + width])) {
+fn check_finite(k: &Ops, y: &[f32], m: usize, ys: usize, width: usize) -> std::result::Result<(), usize> {
+    match (0..m).find(|&r| !k.all_finite(&y[r * ys..r * ys + width])) {
         Some(r) => Err(r),
         None => Ok(()),
-    }
-}
-
-// The dispatchers: each kernel was checked as supported in `Scorer::with_kernel`, which is what makes the
-// `unsafe` calls of the `#[target_feature]` functions sound.
-
-#[allow(clippy::too_many_arguments)]
-fn f32_layer(k: Kernel, x: &[f32], xs: usize, m: usize, l: &PackedF32, y: &mut [f32], ys: usize, relu: bool) {
-    match k {
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Avx512 => unsafe { kernels::avx512::f32_layer(x, xs, m, l, y, ys, relu) },
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 | Kernel::AvxVnni => unsafe { kernels::avx2::f32_layer(x, xs, m, l, y, ys, relu) },
-        _ => kernels::scalar::f32_layer(x, xs, m, l, y, ys, relu),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn f16_layer(k: Kernel, x: &[f32], xs: usize, m: usize, l: &PackedF16, y: &mut [f32], ys: usize, relu: bool) {
-    match k {
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Avx512 => unsafe { kernels::avx512::f16_layer(x, xs, m, l, y, ys, relu) },
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 | Kernel::AvxVnni => unsafe { kernels::avx2::f16_layer(x, xs, m, l, y, ys, relu) },
-        _ => kernels::scalar::f16_layer(x, xs, m, l, y, ys, relu),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn quantize_rows(k: Kernel, x: &[f32], xs: usize, inputs: usize, m: usize, q: &mut [u8], qs: usize, sx: &mut [f32]) {
-    match k {
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Avx512 => unsafe { kernels::avx512::quantize_rows(x, xs, inputs, m, q, qs, sx) },
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 => unsafe { kernels::avx2::quantize_rows(x, xs, inputs, m, q, qs, sx, false) },
-        #[cfg(target_arch = "x86_64")]
-        Kernel::AvxVnni => unsafe { kernels::avx2::quantize_rows(x, xs, inputs, m, q, qs, sx, true) },
-        _ => kernels::scalar::quantize_rows(x, xs, inputs, m, q, qs, sx),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn i8_layer(k: Kernel, q: &[u8], qs: usize, sx: &[f32], m: usize, l: &PackedI8, y: &mut [f32], ys: usize, relu: bool) {
-    match k {
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Avx512 => unsafe { kernels::avx512::i8_layer(q, qs, sx, m, l, y, ys, relu) },
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 => unsafe { kernels::avx2::i8_layer(q, qs, sx, m, l, y, ys, relu) },
-        #[cfg(target_arch = "x86_64")]
-        Kernel::AvxVnni => unsafe { kernels::avx2::i8_layer_vnni(q, qs, sx, m, l, y, ys, relu) },
-        _ => kernels::scalar::i8_layer(q, qs, sx, m, l, y, ys, relu),
     }
 }

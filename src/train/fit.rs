@@ -100,7 +100,7 @@ fn check_size(params: &ValidTrainParams, dims: usize) -> Result<()> {
     Ok(())
 }
 
-/// Train with an explicit kernel; [`super::fit_mlp`] picks it with [`Kernel::select`].
+/// Train with an explicit kernel; [`super::fit_mlp`] picks it with [`Kernel::selected`].
 pub fn fit_mlp_with(
     params: &ValidTrainParams,
     train: &TrainSet<'_>,
@@ -108,13 +108,7 @@ pub fn fit_mlp_with(
     observer: &mut dyn TrainObserver,
     kernel: Kernel,
 ) -> Result<(Mlp, History)> {
-    if !kernel.available() {
-        return Err(Error::param(
-            super::gemm::KERNEL_ENV,
-            kernel.name(),
-            "this CPU does not support that instruction set",
-        ));
-    }
+    let kernel = kernel.require()?;
     let dims = train.dims;
     if dims == 0 {
         return Err(Error::shape("train feature width", "at least 1", 0));
@@ -238,5 +232,5 @@ pub fn evaluate_mlp(mlp: &Mlp, set: &TrainSet<'_>) -> Result<SetMetrics> {
     check_set(set, mlp.input_dims(), "evaluation", false)?;
     let net = Net::from_mlp(mlp);
     let mut ws = Workspace::new(&net, EVAL_ROWS.min(set.len()));
-    Ok(evaluate_net(&net, set, &mut ws, Kernel::select()?))
+    Ok(evaluate_net(&net, set, &mut ws, Kernel::selected()?))
 }

@@ -166,7 +166,7 @@ where
 
     fn fit(&self, dataset: &DatasetBase<ArrayBase<D, Ix2>, T>) -> Result<FittedMlp> {
         let all = flatten(dataset)?;
-        let kernel = Kernel::select()?;
+        let kernel = Kernel::selected()?;
         let (mlp, history) = if self.validation_fraction == 0.0 {
             fit_mlp_with(&self.params, &all.set(), &all.set(), &mut Silent, kernel)?
         } else {

@@ -170,12 +170,12 @@ impl TrainObserver for Silent {}
 /// other than 0/1, negative or non-finite weights, non-finite features, a class missing from either
 /// set ([`crate::Error::InvalidData`] / [`crate::Error::Shape`] / [`crate::Error::Training`]); a
 /// non-finite loss (divergence) is [`crate::Error::Training`]; an observer returning `false` is
-/// [`crate::Error::Cancelled`]. The kernel is [`Kernel::select`]'s (`L2_TRAIN_KERNEL` forces one).
+/// [`crate::Error::Cancelled`]. The kernel is [`Kernel::selected`]'s (`L2_KERNEL` forces one, for scoring and training alike).
 pub fn fit_mlp(
     params: &ValidTrainParams,
     train: &TrainSet<'_>,
     val: &TrainSet<'_>,
     observer: &mut dyn TrainObserver,
 ) -> Result<(Mlp, History)> {
-    fit_mlp_with(params, train, val, observer, Kernel::select()?)
+    fit_mlp_with(params, train, val, observer, Kernel::selected()?)
 }

@@ -353,7 +353,7 @@ mod tests {
     /// for real mistakes (a missed transpose or dropout scale is off by O(1)).
     #[test]
     fn backward_matches_finite_differences_with_dropout_on_every_kernel() {
-        for kernel in Kernel::all_available() {
+        for kernel in Kernel::available() {
             let mlp = Mlp::init(7, &[9, 5], 3).unwrap();
             let mut net = Net::from_mlp(&mlp);
             let mut rng = Rng::new(5);

@@ -89,3 +89,66 @@ def labelled_rows(n: int, seed: int = 0):
         rows.append({"text": bad, "label": 1, "family": "PI"})
         rows.append({"text": good, "label": 0, "family": "BENIGN"})
     return rows
+
+
+# --- Spark and Ray (tests marked `scale`; `-m scale` selects them, `-m "not scale"` leaves them out) ---
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "scale: Spark and Ray tests (need the spark / ray extras and Java)")
+
+
+def l2_command():
+    """The wheel's `l2` console script next to this interpreter."""
+    import shutil
+
+    exe = os.path.join(os.path.dirname(sys.executable), "l2")
+    exe = exe if os.path.exists(exe) else shutil.which("l2")
+    assert exe, "the l2 console script is not installed next to this interpreter"
+    return exe
+
+
+@pytest.fixture(scope="session")
+def corpus_csv(tmp_path_factory):
+    """The built-in demo corpus (a few thousand rows), written by `l2 corpus`."""
+    import subprocess
+
+    path = tmp_path_factory.mktemp("corpus") / "corpus.csv"
+    subprocess.run([l2_command(), "corpus", "-o", str(path)], check=True, capture_output=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus_frame(corpus_csv):
+    """The corpus as l2core reads it (pandas), plus `origin`: the `file:line` ids `l2 eval` reports."""
+    df = l2core.read_csv(corpus_csv)
+    df["origin"] = df["file"] + ":" + df["line"].astype(str)
+    return df
+
+
+@pytest.fixture(scope="session")
+def scale_model(trained, tmp_path_factory):
+    """The trained fixture model as a file."""
+    path = tmp_path_factory.mktemp("scale-model") / "candidate.l2"
+    trained.save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def cli_fp_report(scale_model, corpus_csv, tmp_path_factory):
+    """`l2 eval MODEL corpus.csv --fp-report` at a threshold (None: the model's): the report's bytes."""
+    import subprocess
+
+    cache = {}
+
+    def report(threshold=None):
+        if threshold not in cache:
+            out = tmp_path_factory.mktemp("cli-fp") / "fp.json"
+            cmd = [l2_command(), "eval", str(scale_model), str(corpus_csv), "--fp-report", str(out)]
+            if threshold is not None:
+                cmd += ["--threshold", repr(threshold)]
+            subprocess.run(cmd, check=True, capture_output=True)
+            cache[threshold] = out.read_bytes()
+        return cache[threshold]
+
+    return report

@@ -39,3 +39,28 @@ def test_import_and_use_without_pandas_or_sklearn(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def test_spark_and_ray_are_extras_that_import_l2core_never_loads():
+    code = textwrap.dedent(
+        """
+        import sys
+        import l2core
+        # (pyarrow may come in with pandas, but never through l2core)
+        loaded = sorted(m for m in ("pyspark", "ray", "l2core._scale") if m in sys.modules)
+        assert not loaded, loaded
+        for name, extra in (("pyspark", "spark"), ("ray", "ray")):
+            sys.modules[name] = None          # as if the extra were not installed
+            try:
+                __import__(f"l2core.{extra}")
+            except ImportError as e:
+                assert f"pip install 'l2core[{extra}]'" in str(e), e
+                assert f"`{name}`" in str(e), e
+            else:
+                raise AssertionError(f"l2core.{extra} imported without {name}")
+        print("ok")
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

@@ -1,23 +1,17 @@
-//! AVX2 + FMA + F16C path (16 ymm registers): tiles of up to 6 rows x 1 block of 16 outputs (12
-//! accumulators), or 2 rows x 2 blocks for batch 1-2. int8 uses AVX-VNNI `vpdpbusd` when `V` (the
-//! `avxvnni` kernel) and `vpmaddubsw` with the sign trick otherwise (see the parent module docs).
+//! AVX2 + FMA + F16C microkernels (16 ymm registers): tiles of up to 6 rows x 1 block of 16 outputs
+//! (12 accumulators), or 2 rows x 2 blocks for batch 1-2. int8 uses AVX-VNNI `vpdpbusd` in
+//! `Avx2<true>` (the `avxvnni` kernel) and `vpmaddubsw` with the sign trick in `Avx2<false>` (see the
+//! parent module docs).
 
-use super::pack::{PackedF16, PackedF32, PackedI8, BLOCK};
+use super::driver::{drive, tile_table, FloatArgs, IntArgs, Micro, Shape};
+use super::pack::{PackedF16, PackedF32, BLOCK};
+use super::{FloatCall, IntCall, QuantCall};
 use core::arch::x86_64::*;
 
 const RMAX: usize = 6;
 
-macro_rules! dispatch2 {
-    ($f:ident, $h:tt, $r:expr, $b:expr, $args:tt) => {
-        dispatch2!(@arms $f, $h, ($r, $b), $args; (1, 1) (1, 2) (2, 1) (2, 2) (3, 1) (4, 1) (5, 1) (6, 1))
-    };
-    (@arms $f:ident, $h:tt, $rb:expr, $args:tt; $(($R:literal, $B:literal))*) => {
-        match $rb {
-            $(($R, $B) => $f::<$h, $R, $B> $args,)*
-            _ => unreachable!("tile shape outside the dispatch table"),
-        }
-    };
-}
+/// The AVX2 microkernel; `V` selects AVX-VNNI for int8 (see [`Micro`]).
+pub(crate) struct Avx2<const V: bool>;
 
 #[inline(always)]
 fn shape(m: usize, r_left: usize, b_left: usize) -> (usize, usize) {
@@ -28,14 +22,54 @@ fn shape(m: usize, r_left: usize, b_left: usize) -> (usize, usize) {
     }
 }
 
+/// A float weight element, widened to 8 f32 lanes.
+pub(crate) trait Wide8: Copy {
+    /// # Safety
+    /// `p` points at 8 readable elements; the CPU has AVX2 and F16C.
+    unsafe fn load8(p: *const Self) -> __m256;
+}
+
+impl Wide8 for f32 {
+    #[inline(always)]
+    unsafe fn load8(p: *const f32) -> __m256 {
+        _mm256_loadu_ps(p)
+    }
+}
+
+impl Wide8 for u16 {
+    #[inline(always)]
+    unsafe fn load8(p: *const u16) -> __m256 {
+        _mm256_cvtph_ps(_mm_loadu_si128(p.cast()))
+    }
+}
+
+impl<const V: bool> Shape for Avx2<V> {
+    #[inline(always)]
+    fn panel(m: usize, left: usize) -> usize {
+        shape(m, m, left).1
+    }
+    #[inline(always)]
+    fn rows(m: usize, left: usize, bw: usize) -> usize {
+        shape(m, left, bw).0
+    }
+}
+
+impl<W: Wide8, const V: bool> Micro<FloatArgs<W>> for Avx2<V> {
+    #[inline(always)]
+    unsafe fn tile(a: &FloatArgs<W>, r0: usize, b0: usize, rh: usize, bw: usize) {
+        let (x, w, bias, y) = a.at(r0, b0);
+        tile_table!(ftile::<W>(x, a.xs, a.k, w, bias, y, a.ys, a.relu) at (rh, bw), in [
+            (1, 1) (1, 2) (2, 1) (2, 2) (3, 1) (4, 1) (5, 1) (6, 1)])
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn ftile<const H: bool, const R: usize, const B: usize>(
+unsafe fn ftile<W: Wide8, const R: usize, const B: usize>(
     x: *const f32,
     xs: usize,
     k: usize,
-    w32: *const f32,
-    w16: *const u16,
+    w: *const W,
     bias: *const f32,
     y: *mut f32,
     ys: usize,
@@ -53,13 +87,8 @@ unsafe fn ftile<const H: bool, const R: usize, const B: usize>(
     for i in 0..k {
         let mut wv = [[_mm256_setzero_ps(); 2]; B];
         for (b, v) in wv.iter_mut().enumerate() {
-            let off = (b * k + i) * BLOCK;
             for (h, vh) in v.iter_mut().enumerate() {
-                *vh = if H {
-                    _mm256_cvtph_ps(_mm_loadu_si128(w16.add(off + h * 8).cast()))
-                } else {
-                    _mm256_loadu_ps(w32.add(off + h * 8))
-                };
+                *vh = W::load8(w.add((b * k + i) * BLOCK + h * 8));
             }
         }
         for (r, row) in acc.iter_mut().enumerate() {
@@ -82,44 +111,13 @@ unsafe fn ftile<const H: bool, const R: usize, const B: usize>(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-unsafe fn float_body<const H: bool>(
-    x: &[f32],
-    xs: usize,
-    m: usize,
-    k: usize,
-    blocks: usize,
-    w32: *const f32,
-    w16: *const u16,
-    bias: *const f32,
-    y: &mut [f32],
-    ys: usize,
-    relu: bool,
-) {
-    debug_assert!(m == 0 || (x.len() >= (m - 1) * xs + k && y.len() >= (m - 1) * ys + blocks * BLOCK));
-    let mut b0 = 0;
-    while b0 < blocks {
-        let (_, bw) = shape(m, m, blocks - b0);
-        let mut r0 = 0;
-        while r0 < m {
-            let (rh, _) = shape(m, m - r0, bw);
-            let args = (
-                x.as_ptr().add(r0 * xs),
-                xs,
-                k,
-                w32.wrapping_add(b0 * k * BLOCK),
-                w16.wrapping_add(b0 * k * BLOCK),
-                bias.add(b0 * BLOCK),
-                y.as_mut_ptr().add(r0 * ys + b0 * BLOCK),
-                ys,
-                relu,
-            );
-            dispatch2!(ftile, H, rh, bw, (args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, args.8));
-            r0 += rh;
-        }
-        b0 += bw;
-    }
+/// True when every value is finite.
+///
+/// # Safety
+/// As [`f32_layer`].
+#[target_feature(enable = "avx2,fma,f16c")]
+pub(crate) unsafe fn all_finite(x: &[f32]) -> bool {
+    super::all_finite(x)
 }
 
 /// f32 layer (see `scalar::f32_layer` for the contract).
@@ -127,20 +125,9 @@ unsafe fn float_body<const H: bool>(
 /// # Safety
 /// The CPU must support AVX2, FMA and F16C; `x`/`y` must hold `m` rows at their strides.
 #[target_feature(enable = "avx2,fma,f16c")]
-pub(crate) unsafe fn f32_layer(x: &[f32], xs: usize, m: usize, l: &PackedF32, y: &mut [f32], ys: usize, relu: bool) {
-    float_body::<false>(
-        x,
-        xs,
-        m,
-        l.inputs,
-        l.blocks,
-        l.w.as_slice().as_ptr(),
-        std::ptr::null(),
-        l.bias.as_slice().as_ptr(),
-        y,
-        ys,
-        relu,
-    );
+pub(crate) unsafe fn f32_layer(c: FloatCall<'_, PackedF32>) {
+    let (m, blocks) = (c.m, c.l.blocks);
+    drive::<_, Avx2<false>>(&FloatArgs::new(c), m, blocks);
 }
 
 /// f16 layer: half weights widened with `vcvtph2ps`.
@@ -148,39 +135,32 @@ pub(crate) unsafe fn f32_layer(x: &[f32], xs: usize, m: usize, l: &PackedF32, y:
 /// # Safety
 /// As [`f32_layer`].
 #[target_feature(enable = "avx2,fma,f16c")]
-pub(crate) unsafe fn f16_layer(x: &[f32], xs: usize, m: usize, l: &PackedF16, y: &mut [f32], ys: usize, relu: bool) {
-    float_body::<true>(
-        x,
-        xs,
-        m,
-        l.inputs,
-        l.blocks,
-        std::ptr::null(),
-        l.w.as_slice().as_ptr(),
-        l.bias.as_slice().as_ptr(),
-        y,
-        ys,
-        relu,
-    );
+pub(crate) unsafe fn f16_layer(c: FloatCall<'_, PackedF16>) {
+    let (m, blocks) = (c.m, c.l.blocks);
+    drive::<_, Avx2<false>>(&FloatArgs::new(c), m, blocks);
 }
 
-/// Quantize rows: signed bytes for plain AVX2, +128 offset bytes for AVX-VNNI (`offset`).
+/// Quantize rows into signed bytes (plain AVX2).
 ///
 /// # Safety
 /// As [`f32_layer`].
-#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma,f16c")]
-pub(crate) unsafe fn quantize_rows(
-    x: &[f32],
-    xs: usize,
-    k: usize,
-    m: usize,
-    q: &mut [u8],
-    qs: usize,
-    sx: &mut [f32],
-    offset: bool,
-) {
-    debug_assert!(m == 0 || (x.len() >= (m - 1) * xs + k && q.len() >= m * qs && qs >= k.div_ceil(4) * 4));
+pub(crate) unsafe fn quantize_rows(c: QuantCall<'_>) {
+    quantize_body(c, false);
+}
+
+/// Quantize rows into +128 offset bytes (AVX-VNNI).
+///
+/// # Safety
+/// As [`f32_layer`].
+#[target_feature(enable = "avx2,fma,f16c")]
+pub(crate) unsafe fn quantize_rows_offset(c: QuantCall<'_>) {
+    quantize_body(c, true);
+}
+
+#[inline(always)]
+unsafe fn quantize_body(c: QuantCall<'_>, offset: bool) {
+    let QuantCall { x, xs, k, m, q, qs, sx } = c;
     let full = k / 8;
     let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
     for (r, sxr) in sx[..m].iter_mut().enumerate() {
@@ -220,7 +200,12 @@ pub(crate) unsafe fn quantize_rows(
             qr.add(c * 8).cast::<u64>().write_unaligned(u64::from(lo4) | (u64::from(hi4) << 32));
         }
         let tail = std::slice::from_raw_parts(row.add(full * 8), k - full * 8);
-        super::quantize_row(tail, inv, std::slice::from_raw_parts_mut(qr.add(full * 8), qs - full * 8), offset);
+        super::quantize_row(
+            tail,
+            inv,
+            std::slice::from_raw_parts_mut(qr.add(full * 8), super::padded(k) - full * 8),
+            offset,
+        );
     }
 }
 
@@ -231,6 +216,15 @@ unsafe fn dot4<const V: bool>(acc: __m256i, x: __m256i, ax: __m256i, w: __m256i)
     } else {
         let p = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(w, x));
         _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)))
+    }
+}
+
+impl<const V: bool> Micro<IntArgs> for Avx2<V> {
+    #[inline(always)]
+    unsafe fn tile(a: &IntArgs, r0: usize, b0: usize, rh: usize, bw: usize) {
+        let t = a.at(r0, b0);
+        tile_table!(itile::<V>(t.q, a.qs, a.k4, t.w, t.corr, t.scale, t.bias, t.sx, t.y, a.ys, a.relu) at (rh, bw), in [
+            (1, 1) (1, 2) (2, 1) (2, 2) (3, 1) (4, 1) (5, 1) (6, 1)])
     }
 }
 
@@ -287,70 +281,15 @@ unsafe fn itile<const V: bool, const R: usize, const B: usize>(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-unsafe fn i8_body<const V: bool>(
-    q: &[u8],
-    qs: usize,
-    sx: &[f32],
-    m: usize,
-    l: &PackedI8,
-    y: &mut [f32],
-    ys: usize,
-    relu: bool,
-) {
-    debug_assert!(m == 0 || (q.len() >= (m - 1) * qs + l.row_bytes() && sx.len() >= m));
-    debug_assert!(m == 0 || y.len() >= (m - 1) * ys + l.blocks * BLOCK);
-    let w = l.w.as_slice().as_ptr();
-    let mut b0 = 0;
-    while b0 < l.blocks {
-        let (_, bw) = shape(m, m, l.blocks - b0);
-        let mut r0 = 0;
-        while r0 < m {
-            let (rh, _) = shape(m, m - r0, bw);
-            let args = (
-                q.as_ptr().add(r0 * qs),
-                qs,
-                l.k4,
-                w.add(b0 * l.k4 * BLOCK * 4),
-                l.corr.as_slice().as_ptr().add(b0 * BLOCK),
-                l.scale.as_slice().as_ptr().add(b0 * BLOCK),
-                l.bias.as_slice().as_ptr().add(b0 * BLOCK),
-                sx.as_ptr().add(r0),
-                y.as_mut_ptr().add(r0 * ys + b0 * BLOCK),
-                ys,
-                relu,
-            );
-            dispatch2!(
-                itile,
-                V,
-                rh,
-                bw,
-                (args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, args.8, args.9, args.10)
-            );
-            r0 += rh;
-        }
-        b0 += bw;
-    }
-}
-
 /// int8 layer over signed activations (`vpmaddubsw` sign trick).
 ///
 /// # Safety
 /// As [`f32_layer`]; `q` must hold `m` rows of `l.row_bytes()` at stride `qs`, `sx` `m` scales.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma,f16c")]
-pub(crate) unsafe fn i8_layer(
-    q: &[u8],
-    qs: usize,
-    sx: &[f32],
-    m: usize,
-    l: &PackedI8,
-    y: &mut [f32],
-    ys: usize,
-    relu: bool,
-) {
-    i8_body::<false>(q, qs, sx, m, l, y, ys, relu);
+pub(crate) unsafe fn i8_layer(c: IntCall<'_>) {
+    let (m, blocks) = (c.m, c.l.blocks);
+    drive::<_, Avx2<false>>(&IntArgs::new(c), m, blocks);
 }
 
 /// int8 layer over +128 offset activations with AVX-VNNI.
@@ -359,15 +298,7 @@ pub(crate) unsafe fn i8_layer(
 /// As [`i8_layer`], and the CPU must support AVX-VNNI.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma,f16c,avxvnni")]
-pub(crate) unsafe fn i8_layer_vnni(
-    q: &[u8],
-    qs: usize,
-    sx: &[f32],
-    m: usize,
-    l: &PackedI8,
-    y: &mut [f32],
-    ys: usize,
-    relu: bool,
-) {
-    i8_body::<true>(q, qs, sx, m, l, y, ys, relu);
+pub(crate) unsafe fn i8_layer_vnni(c: IntCall<'_>) {
+    let (m, blocks) = (c.m, c.l.blocks);
+    drive::<_, Avx2<true>>(&IntArgs::new(c), m, blocks);
 }

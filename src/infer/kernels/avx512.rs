@@ -1,32 +1,20 @@
-//! AVX-512 (F, BW, VNNI) path: register tiles of up to 6 rows x 4 blocks of 16 outputs (24 zmm
-//! accumulators), or 2 rows x 8 blocks for batch 1-2 so enough independent FMA / `vpdpbusd` chains hide
-//! their latency. Layer loops run output panels outer and row tiles inner, so a panel of weights stays
-//! hot in L1/L2 across the rows of a chunk.
+//! AVX-512 (F, BW, VL, VNNI) microkernels: register tiles of up to 6 rows x 4 blocks of 16 outputs (24
+//! zmm accumulators), or 2 rows x 8 blocks for batch 1-2 so enough independent FMA / `vpdpbusd` chains
+//! hide their latency.
 
-use super::pack::{PackedF16, PackedF32, PackedI8, BLOCK};
+use super::driver::{drive, tile_table, FloatArgs, IntArgs, Micro, Shape};
+use super::pack::{PackedF16, PackedF32, BLOCK};
+use super::{FloatCall, IntCall, QuantCall};
 use core::arch::x86_64::*;
 
 const RMAX: usize = 6;
 
-/// Match a runtime (rows, blocks) pair to a const-generic tile; `$h` is the tile's first const parameter.
-macro_rules! dispatch {
-    ($f:ident, $h:tt, $r:expr, $b:expr, $args:tt) => {
-        dispatch!(@arms $f, $h, ($r, $b), $args;
-            (1, 1) (1, 2) (1, 3) (1, 4) (1, 8) (2, 1) (2, 2) (2, 3) (2, 4) (2, 8)
-            (3, 1) (3, 2) (3, 3) (3, 4) (4, 1) (4, 2) (4, 3) (4, 4)
-            (5, 1) (5, 2) (5, 3) (5, 4) (6, 1) (6, 2) (6, 3) (6, 4))
-    };
-    (@arms $f:ident, $h:tt, $rb:expr, $args:tt; $(($R:literal, $B:literal))*) => {
-        match $rb {
-            $(($R, $B) => $f::<$h, $R, $B> $args,)*
-            _ => unreachable!("tile shape outside the dispatch table"),
-        }
-    };
-}
+/// The AVX-512 microkernel (see [`Micro`]).
+pub(crate) struct Avx512;
 
 /// Blocks per panel for `m` rows: wide panels for 1-2 rows, else 4 (the table has 1..=4 and 8).
 #[inline(always)]
-pub(crate) fn panel_blocks(m: usize, left: usize) -> usize {
+fn panel_blocks(m: usize, left: usize) -> usize {
     let want = if m <= 2 { 8 } else { 4 };
     match left.min(want) {
         n @ 1..=4 => n,
@@ -35,14 +23,61 @@ pub(crate) fn panel_blocks(m: usize, left: usize) -> usize {
     }
 }
 
+#[inline(always)]
+fn tile_rows(left: usize, bw: usize) -> usize {
+    left.min(if bw == 8 { 2 } else { RMAX })
+}
+
+/// A float weight element, widened to 16 f32 lanes.
+pub(crate) trait Wide16: Copy {
+    /// # Safety
+    /// `p` points at 16 readable elements; the CPU has AVX-512F.
+    unsafe fn load16(p: *const Self) -> __m512;
+}
+
+impl Wide16 for f32 {
+    #[inline(always)]
+    unsafe fn load16(p: *const f32) -> __m512 {
+        _mm512_loadu_ps(p)
+    }
+}
+
+impl Wide16 for u16 {
+    #[inline(always)]
+    unsafe fn load16(p: *const u16) -> __m512 {
+        _mm512_cvtph_ps(_mm256_loadu_si256(p.cast()))
+    }
+}
+
+impl Shape for Avx512 {
+    #[inline(always)]
+    fn panel(m: usize, left: usize) -> usize {
+        panel_blocks(m, left)
+    }
+    #[inline(always)]
+    fn rows(_m: usize, left: usize, bw: usize) -> usize {
+        tile_rows(left, bw)
+    }
+}
+
+impl<W: Wide16> Micro<FloatArgs<W>> for Avx512 {
+    #[inline(always)]
+    unsafe fn tile(a: &FloatArgs<W>, r0: usize, b0: usize, rh: usize, bw: usize) {
+        let (x, w, bias, y) = a.at(r0, b0);
+        tile_table!(ftile::<W>(x, a.xs, a.k, w, bias, y, a.ys, a.relu) at (rh, bw), in [
+            (1, 1) (1, 2) (1, 3) (1, 4) (1, 8) (2, 1) (2, 2) (2, 3) (2, 4) (2, 8)
+            (3, 1) (3, 2) (3, 3) (3, 4) (4, 1) (4, 2) (4, 3) (4, 4)
+            (5, 1) (5, 2) (5, 3) (5, 4) (6, 1) (6, 2) (6, 3) (6, 4)])
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn ftile<const H: bool, const R: usize, const B: usize>(
+unsafe fn ftile<W: Wide16, const R: usize, const B: usize>(
     x: *const f32,
     xs: usize,
     k: usize,
-    w32: *const f32,
-    w16: *const u16,
+    w: *const W,
     bias: *const f32,
     y: *mut f32,
     ys: usize,
@@ -58,12 +93,7 @@ unsafe fn ftile<const H: bool, const R: usize, const B: usize>(
     for i in 0..k {
         let mut wv = [_mm512_setzero_ps(); B];
         for (b, v) in wv.iter_mut().enumerate() {
-            let off = (b * k + i) * BLOCK;
-            *v = if H {
-                _mm512_cvtph_ps(_mm256_loadu_si256(w16.add(off).cast()))
-            } else {
-                _mm512_loadu_ps(w32.add(off))
-            };
+            *v = W::load16(w.add((b * k + i) * BLOCK));
         }
         for (r, row) in acc.iter_mut().enumerate() {
             let xv = _mm512_set1_ps(*x.add(r * xs + i));
@@ -81,107 +111,62 @@ unsafe fn ftile<const H: bool, const R: usize, const B: usize>(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-unsafe fn float_body<const H: bool>(
-    x: &[f32],
-    xs: usize,
-    m: usize,
-    k: usize,
-    blocks: usize,
-    w32: *const f32,
-    w16: *const u16,
-    bias: *const f32,
-    y: &mut [f32],
-    ys: usize,
-    relu: bool,
-) {
-    debug_assert!(m == 0 || (x.len() >= (m - 1) * xs + k && y.len() >= (m - 1) * ys + blocks * BLOCK));
-    let mut b0 = 0;
-    while b0 < blocks {
-        let bw = panel_blocks(m, blocks - b0);
-        let mut r0 = 0;
-        while r0 < m {
-            let rh = (m - r0).min(if bw == 8 { 2 } else { RMAX });
-            let args = (
-                x.as_ptr().add(r0 * xs),
-                xs,
-                k,
-                w32.wrapping_add(b0 * k * BLOCK),
-                w16.wrapping_add(b0 * k * BLOCK),
-                bias.add(b0 * BLOCK),
-                y.as_mut_ptr().add(r0 * ys + b0 * BLOCK),
-                ys,
-                relu,
-            );
-            dispatch!(ftile, H, rh, bw, (args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, args.8));
-            r0 += rh;
-        }
-        b0 += bw;
-    }
+/// True when every value is finite.
+///
+/// # Safety
+/// As [`f32_layer`].
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub(crate) unsafe fn all_finite(x: &[f32]) -> bool {
+    super::all_finite(x)
 }
 
 /// f32 layer (see `scalar::f32_layer` for the contract).
 ///
 /// # Safety
-/// The CPU must support AVX-512 F/BW/VNNI, FMA and F16C; `x`/`y` must hold `m` rows at their strides.
-#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
-pub(crate) unsafe fn f32_layer(x: &[f32], xs: usize, m: usize, l: &PackedF32, y: &mut [f32], ys: usize, relu: bool) {
-    float_body::<false>(
-        x,
-        xs,
-        m,
-        l.inputs,
-        l.blocks,
-        l.w.as_slice().as_ptr(),
-        std::ptr::null(),
-        l.bias.as_slice().as_ptr(),
-        y,
-        ys,
-        relu,
-    );
+/// The CPU must support the `avx512` kernel; `x`/`y` must hold `m` rows at their strides.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub(crate) unsafe fn f32_layer(c: FloatCall<'_, PackedF32>) {
+    let (m, blocks) = (c.m, c.l.blocks);
+    drive::<_, Avx512>(&FloatArgs::new(c), m, blocks);
 }
 
 /// f16 layer: half weights widened with `vcvtph2ps`, f32 FMA.
 ///
 /// # Safety
 /// As [`f32_layer`].
-#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
-pub(crate) unsafe fn f16_layer(x: &[f32], xs: usize, m: usize, l: &PackedF16, y: &mut [f32], ys: usize, relu: bool) {
-    float_body::<true>(
-        x,
-        xs,
-        m,
-        l.inputs,
-        l.blocks,
-        std::ptr::null(),
-        l.w.as_slice().as_ptr(),
-        l.bias.as_slice().as_ptr(),
-        y,
-        ys,
-        relu,
-    );
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub(crate) unsafe fn f16_layer(c: FloatCall<'_, PackedF16>) {
+    let (m, blocks) = (c.m, c.l.blocks);
+    drive::<_, Avx512>(&FloatArgs::new(c), m, blocks);
 }
 
 /// Quantize rows into the VNNI (+128 offset) form.
 ///
 /// # Safety
 /// As [`f32_layer`].
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
-pub(crate) unsafe fn quantize_rows(x: &[f32], xs: usize, k: usize, m: usize, q: &mut [u8], qs: usize, sx: &mut [f32]) {
-    debug_assert!(m == 0 || (x.len() >= (m - 1) * xs + k && q.len() >= m * qs && qs >= k.div_ceil(4) * 4));
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub(crate) unsafe fn quantize_rows(c: QuantCall<'_>) {
+    let QuantCall { x, xs, k, m, q, qs, sx } = c;
     let full = k / 16;
     let abs_mask = _mm512_set1_epi32(0x7fff_ffff);
     for (r, sxr) in sx[..m].iter_mut().enumerate() {
         let row = x.as_ptr().add(r * xs);
-        let mut mx = _mm512_setzero_ps();
-        for c in 0..full {
-            let v =
-                _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_loadu_ps(row.add(c * 16))), abs_mask));
-            mx = _mm512_max_ps(mx, v);
+        // Four independent max chains (max is exact, so the grouping does not matter).
+        let abs = |c: usize| {
+            _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_loadu_ps(row.add(c * 16))), abs_mask))
+        };
+        let mut mx = [_mm512_setzero_ps(); 4];
+        let mut c = 0;
+        while c + 4 <= full {
+            for (j, m) in mx.iter_mut().enumerate() {
+                *m = _mm512_max_ps(*m, abs(c + j));
+            }
+            c += 4;
         }
-        let mut amax = _mm512_reduce_max_ps(mx);
+        for c in c..full {
+            mx[0] = _mm512_max_ps(mx[0], abs(c));
+        }
+        let mut amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(mx[0], mx[1]), _mm512_max_ps(mx[2], mx[3])));
         for i in full * 16..k {
             amax = amax.max((*row.add(i)).abs());
         }
@@ -198,13 +183,29 @@ pub(crate) unsafe fn quantize_rows(x: &[f32], xs: usize, k: usize, m: usize, q: 
             _mm_storeu_si128(qr.add(c * 16).cast(), _mm512_cvtepi32_epi8(i));
         }
         let tail = std::slice::from_raw_parts(row.add(full * 16), k - full * 16);
-        super::quantize_row(tail, inv, std::slice::from_raw_parts_mut(qr.add(full * 16), qs - full * 16), true);
+        super::quantize_row(
+            tail,
+            inv,
+            std::slice::from_raw_parts_mut(qr.add(full * 16), super::padded(k) - full * 16),
+            true,
+        );
+    }
+}
+
+impl Micro<IntArgs> for Avx512 {
+    #[inline(always)]
+    unsafe fn tile(a: &IntArgs, r0: usize, b0: usize, rh: usize, bw: usize) {
+        let t = a.at(r0, b0);
+        tile_table!(itile(t.q, a.qs, a.k4, t.w, t.corr, t.scale, t.bias, t.sx, t.y, a.ys, a.relu) at (rh, bw), in [
+            (1, 1) (1, 2) (1, 3) (1, 4) (1, 8) (2, 1) (2, 2) (2, 3) (2, 4) (2, 8)
+            (3, 1) (3, 2) (3, 3) (3, 4) (4, 1) (4, 2) (4, 3) (4, 4)
+            (5, 1) (5, 2) (5, 3) (5, 4) (6, 1) (6, 2) (6, 3) (6, 4)])
     }
 }
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn itile<const U: bool, const R: usize, const B: usize>(
+unsafe fn itile<const R: usize, const B: usize>(
     q: *const u8,
     qs: usize,
     k4: usize,
@@ -230,21 +231,40 @@ unsafe fn itile<const U: bool, const R: usize, const B: usize>(
             }
         }
     }
-    let z = _mm512_setzero_ps();
     for b in 0..B {
-        let c = _mm512_loadu_si512(corr.add(b * BLOCK).cast());
-        let sc = _mm512_loadu_ps(scale.add(b * BLOCK));
-        let bi = _mm512_loadu_ps(bias.add(b * BLOCK));
         for (r, row) in acc.iter().enumerate() {
-            let f = _mm512_cvtepi32_ps(_mm512_sub_epi32(row[b], c));
-            let comb = _mm512_mul_ps(sc, _mm512_set1_ps(*sx.add(r)));
-            let mut v = _mm512_add_ps(_mm512_mul_ps(f, comb), bi);
-            if relu {
-                v = _mm512_max_ps(v, z);
-            }
-            _mm512_storeu_ps(y.add(r * ys + b * BLOCK), v);
+            dequant16(
+                row[b],
+                corr.add(b * BLOCK),
+                scale.add(b * BLOCK),
+                bias.add(b * BLOCK),
+                *sx.add(r),
+                y.add(r * ys + b * BLOCK),
+                relu,
+            );
         }
     }
+}
+
+/// `y[0..16] = relu?(((acc - corr) as f32) * (scale * sx) + bias)`: the documented dequantization, a
+/// separate multiply and add (no FMA), shared with the AMX path so both round alike.
+#[inline(always)]
+pub(crate) unsafe fn dequant16(
+    acc: __m512i,
+    corr: *const i32,
+    scale: *const f32,
+    bias: *const f32,
+    sx: f32,
+    y: *mut f32,
+    relu: bool,
+) {
+    let f = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc, _mm512_loadu_si512(corr.cast())));
+    let comb = _mm512_mul_ps(_mm512_loadu_ps(scale), _mm512_set1_ps(sx));
+    let mut v = _mm512_add_ps(_mm512_mul_ps(f, comb), _mm512_loadu_ps(bias));
+    if relu {
+        v = _mm512_max_ps(v, _mm512_setzero_ps());
+    }
+    _mm512_storeu_ps(y, v);
 }
 
 /// int8 layer over offset activations (see the parent module docs for the +128 correction).
@@ -252,48 +272,8 @@ unsafe fn itile<const U: bool, const R: usize, const B: usize>(
 /// # Safety
 /// As [`f32_layer`]; `q` must hold `m` rows of `l.row_bytes()` at stride `qs`, `sx` `m` scales.
 #[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
-pub(crate) unsafe fn i8_layer(
-    q: &[u8],
-    qs: usize,
-    sx: &[f32],
-    m: usize,
-    l: &PackedI8,
-    y: &mut [f32],
-    ys: usize,
-    relu: bool,
-) {
-    debug_assert!(m == 0 || (q.len() >= (m - 1) * qs + l.row_bytes() && sx.len() >= m));
-    debug_assert!(m == 0 || y.len() >= (m - 1) * ys + l.blocks * BLOCK);
-    let w = l.w.as_slice().as_ptr();
-    let mut b0 = 0;
-    while b0 < l.blocks {
-        let bw = panel_blocks(m, l.blocks - b0);
-        let mut r0 = 0;
-        while r0 < m {
-            let rh = (m - r0).min(if bw == 8 { 2 } else { RMAX });
-            let args = (
-                q.as_ptr().add(r0 * qs),
-                qs,
-                l.k4,
-                w.add(b0 * l.k4 * BLOCK * 4),
-                l.corr.as_slice().as_ptr().add(b0 * BLOCK),
-                l.scale.as_slice().as_ptr().add(b0 * BLOCK),
-                l.bias.as_slice().as_ptr().add(b0 * BLOCK),
-                sx.as_ptr().add(r0),
-                y.as_mut_ptr().add(r0 * ys + b0 * BLOCK),
-                ys,
-                relu,
-            );
-            dispatch!(
-                itile,
-                true,
-                rh,
-                bw,
-                (args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, args.8, args.9, args.10)
-            );
-            r0 += rh;
-        }
-        b0 += bw;
-    }
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub(crate) unsafe fn i8_layer(c: IntCall<'_>) {
+    let (m, blocks) = (c.m, c.l.blocks);
+    drive::<_, Avx512>(&IntArgs::new(c), m, blocks);
 }

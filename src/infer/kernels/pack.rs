@@ -68,36 +68,64 @@ impl<T: Pod> ABuf<T> {
     }
 }
 
-/// A dense layer with f32 weights as `[block][input][16]`, bias padded to whole blocks.
+/// A dense float layer with weights `W` (f32, or f16 as raw bits) as `[group][input][lanes]`: groups of
+/// `lanes` output channels (16, or 32 for the half-precision path), so one vector load feeds `lanes`
+/// accumulators per input. Blocks (of 16) are padded to whole groups, the bias to whole blocks.
 #[derive(Debug, Clone)]
-pub(crate) struct PackedF32 {
+pub(crate) struct PackedFloat<W: Pod> {
     pub inputs: usize,
     pub blocks: usize,
-    pub w: ABuf<f32>,
+    pub lanes: usize,
+    pub w: ABuf<W>,
     pub bias: ABuf<f32>,
+    /// Largest |weight| (bounds the half-precision sums of the `avx512fp16` path).
+    pub wmax: f32,
 }
 
-/// As [`PackedF32`] with IEEE half weights (raw bits).
-#[derive(Debug, Clone)]
-pub(crate) struct PackedF16 {
-    pub inputs: usize,
-    pub blocks: usize,
-    pub w: ABuf<u16>,
-    pub bias: ABuf<f32>,
-}
+/// f32 weights in groups of 16.
+pub(crate) type PackedF32 = PackedFloat<f32>;
+/// f16 weights (raw bits).
+pub(crate) type PackedF16 = PackedFloat<u16>;
 
-/// An int8 layer as `[block][input / 4][16][4]`, with per-channel scales, bias and the VNNI offset
-/// correction `128 * sum_i w[o][i]`, all padded to whole blocks (padding weights are 0).
+/// An int8 layer as `[block][input / 4][16][4]` (inputs padded to a multiple of 64), with per-channel
+/// scales, bias and the VNNI offset correction `128 * sum_i w[o][i]`, all padded to whole blocks
+/// (padding weights are 0).
 #[derive(Debug, Clone)]
 pub(crate) struct PackedI8 {
     pub inputs: usize,
     pub blocks: usize,
-    /// Groups of 4 inputs (`inputs` rounded up to 4, divided by 4).
+    /// Groups of 4 inputs (`inputs` rounded up to 64, divided by 4).
     pub k4: usize,
     pub w: ABuf<i8>,
     pub scale: ABuf<f32>,
     pub bias: ABuf<f32>,
     pub corr: ABuf<i32>,
+}
+
+/// What the call checks need of a packed layer.
+pub(crate) trait Layout {
+    /// Input values per row.
+    fn inputs(&self) -> usize;
+    /// Output columns written per row (whole blocks).
+    fn width(&self) -> usize;
+}
+
+impl<W: Pod> Layout for PackedFloat<W> {
+    fn inputs(&self) -> usize {
+        self.inputs
+    }
+    fn width(&self) -> usize {
+        self.blocks * BLOCK
+    }
+}
+
+impl Layout for PackedI8 {
+    fn inputs(&self) -> usize {
+        self.inputs
+    }
+    fn width(&self) -> usize {
+        self.blocks * BLOCK
+    }
 }
 
 fn padded_bias(l: &Layer, blocks: usize) -> ABuf<f32> {
@@ -106,36 +134,38 @@ fn padded_bias(l: &Layer, blocks: usize) -> ABuf<f32> {
     b
 }
 
-/// Pack a float layer: `get(o, i)` yields the weight of output `o`, input `i`.
-fn pack_float<T: Pod>(l: &Layer, get: impl Fn(usize) -> T) -> (usize, ABuf<T>) {
-    let blocks = l.outputs.div_ceil(BLOCK);
-    let k = l.inputs;
-    let mut w = ABuf::<T>::zeroed(blocks * k * BLOCK);
-    let dst = w.as_mut_slice();
-    for o in 0..l.outputs {
-        let (b, j) = (o / BLOCK, o % BLOCK);
-        for i in 0..k {
-            dst[(b * k + i) * BLOCK + j] = get(o * k + i);
+impl<W: Pod> PackedFloat<W> {
+    /// Pack `l` in groups of `lanes` outputs; `get(o * inputs + i)` yields the weight of output `o`,
+    /// input `i`.
+    fn pack(l: &Layer, lanes: usize, wmax: f32, get: impl Fn(usize) -> W) -> Self {
+        let blocks = l.outputs.div_ceil(lanes) * (lanes / BLOCK);
+        let k = l.inputs;
+        let mut w = ABuf::<W>::zeroed(blocks * k * BLOCK);
+        let dst = w.as_mut_slice();
+        for o in 0..l.outputs {
+            let (g, j) = (o / lanes, o % lanes);
+            for i in 0..k {
+                dst[(g * k + i) * lanes + j] = get(o * k + i);
+            }
         }
+        PackedFloat { inputs: k, blocks, lanes, w, bias: padded_bias(l, blocks), wmax }
     }
-    (blocks, w)
 }
 
 impl PackedF32 {
     /// `None` unless the layer holds f32 weights.
     pub(crate) fn new(l: &Layer) -> Option<Self> {
         let LayerWeights::F32(src) = &l.weights else { return None };
-        let (blocks, w) = pack_float(l, |idx| src[idx]);
-        Some(PackedF32 { inputs: l.inputs, blocks, w, bias: padded_bias(l, blocks) })
+        Some(Self::pack(l, BLOCK, src.iter().fold(0f32, |a, v| a.max(v.abs())), |idx| src[idx]))
     }
 }
 
 impl PackedF16 {
-    /// `None` unless the layer holds f16 weights.
-    pub(crate) fn new(l: &Layer) -> Option<Self> {
+    /// `None` unless the layer holds f16 weights; `lanes` is 16 or 32.
+    pub(crate) fn new(l: &Layer, lanes: usize) -> Option<Self> {
         let LayerWeights::F16(src) = &l.weights else { return None };
-        let (blocks, w) = pack_float(l, |idx| src[idx].to_bits());
-        Some(PackedF16 { inputs: l.inputs, blocks, w, bias: padded_bias(l, blocks) })
+        let wmax = src.iter().fold(0f32, |a, v| a.max(v.to_f32().abs()));
+        Some(Self::pack(l, lanes, wmax, |idx| src[idx].to_bits()))
     }
 }
 
@@ -144,7 +174,8 @@ impl PackedI8 {
     pub(crate) fn new(l: &Layer) -> Option<Self> {
         let LayerWeights::Int8 { q, scale } = &l.weights else { return None };
         let blocks = l.outputs.div_ceil(BLOCK);
-        let k4 = l.inputs.div_ceil(4);
+        // Whole AMX tiles of 16 groups (64 inputs); the padding weights are 0 and add nothing.
+        let k4 = super::padded(l.inputs) / 4;
         let k = l.inputs;
         let mut w = ABuf::<i8>::zeroed(blocks * k4 * BLOCK * 4);
         let mut corr = ABuf::<i32>::zeroed(blocks * BLOCK);
@@ -164,7 +195,7 @@ impl PackedI8 {
         Some(PackedI8 { inputs: k, blocks, k4, w, scale: sc, bias: padded_bias(l, blocks), corr })
     }
 
-    /// Bytes per quantized activation row (inputs rounded up to 4).
+    /// Bytes per quantized activation row (inputs rounded up to 64).
     pub(crate) fn row_bytes(&self) -> usize {
         self.k4 * 4
     }

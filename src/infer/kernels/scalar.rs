@@ -1,21 +1,27 @@
 //! The portable path: plain Rust over the packed layouts, no instruction-set assumptions. It is the
 //! reference the SIMD paths are tested against.
 //!
-//! Every layer function computes rows `0..m` of `y` (row stride `ys`, all `blocks * 16` columns
-//! written) from rows of `x` (row stride `xs`). Callers check the lengths.
+//! The call structs (`FloatCall`, `QuantCall`, `IntCall`) state each function's contract; `Ops` checks
+//! the lengths before calling.
 
-use super::pack::{PackedF16, PackedF32, PackedI8, BLOCK};
+use super::pack::{PackedF16, PackedF32, BLOCK};
+use super::{FloatCall, IntCall, QuantCall};
+
+/// True when every value is finite.
+pub(crate) fn all_finite(x: &[f32]) -> bool {
+    super::all_finite(x)
+}
 
 /// f32 weights; `relu` on hidden layers.
-pub(crate) fn f32_layer(x: &[f32], xs: usize, m: usize, l: &PackedF32, y: &mut [f32], ys: usize, relu: bool) {
-    let w = l.w.as_slice();
-    float_layer(x, xs, m, l.inputs, l.blocks, l.bias.as_slice(), y, ys, relu, |idx| w[idx]);
+pub(crate) fn f32_layer(c: FloatCall<'_, PackedF32>) {
+    let w = c.l.w.as_slice();
+    float_layer(c.x, c.xs, c.m, c.l.inputs, c.l.blocks, c.l.bias.as_slice(), c.y, c.ys, c.relu, |idx| w[idx]);
 }
 
 /// f16 weights widened to f32.
-pub(crate) fn f16_layer(x: &[f32], xs: usize, m: usize, l: &PackedF16, y: &mut [f32], ys: usize, relu: bool) {
-    let w = l.w.as_slice();
-    float_layer(x, xs, m, l.inputs, l.blocks, l.bias.as_slice(), y, ys, relu, |idx| {
+pub(crate) fn f16_layer(c: FloatCall<'_, PackedF16>) {
+    let w = c.l.w.as_slice();
+    float_layer(c.x, c.xs, c.m, c.l.inputs, c.l.blocks, c.l.bias.as_slice(), c.y, c.ys, c.relu, |idx| {
         half::f16::from_bits(w[idx]).to_f32()
     });
 }
@@ -53,40 +59,23 @@ fn float_layer(
     }
 }
 
-/// Quantize rows of `x` (first `k` values of each) into signed bytes `q` (row stride `qs`), scales in `sx`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn quantize_rows(x: &[f32], xs: usize, k: usize, m: usize, q: &mut [u8], qs: usize, sx: &mut [f32]) {
-    quantize_rows_body(x, xs, k, m, q, qs, sx, false);
-}
-
-/// The quantization every kernel shares (see the parent module docs).
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-pub(crate) fn quantize_rows_body(
-    x: &[f32],
-    xs: usize,
-    k: usize,
-    m: usize,
-    q: &mut [u8],
-    qs: usize,
-    sx: &mut [f32],
-    offset: bool,
-) {
-    for r in 0..m {
-        let row = &x[r * xs..r * xs + k];
+/// Quantize rows into signed bytes, the reference form (see the parent module docs).
+pub(crate) fn quantize_rows(c: QuantCall<'_>) {
+    for r in 0..c.m {
+        let row = &c.x[r * c.xs..r * c.xs + c.k];
         let (s, inv) = super::row_scale(super::absmax(row));
-        sx[r] = s;
-        super::quantize_row(row, inv, &mut q[r * qs..(r + 1) * qs], offset);
+        c.sx[r] = s;
+        super::quantize_row(row, inv, &mut c.q[r * c.qs..r * c.qs + super::padded(c.k)], false);
     }
 }
 
-/// int8 layer over signed quantized activations `q` (row stride `qs`, scales `sx`).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn i8_layer(q: &[u8], qs: usize, sx: &[f32], m: usize, l: &PackedI8, y: &mut [f32], ys: usize, relu: bool) {
+/// int8 layer over signed quantized activations.
+pub(crate) fn i8_layer(c: IntCall<'_>) {
+    let l = c.l;
     let w = l.w.as_slice();
     let (scale, bias) = (l.scale.as_slice(), l.bias.as_slice());
-    for r in 0..m {
-        let qr = &q[r * qs..r * qs + l.k4 * 4];
+    for r in 0..c.m {
+        let qr = &c.q[r * c.qs..r * c.qs + l.k4 * 4];
         for b in 0..l.blocks {
             let mut acc = [0i32; BLOCK];
             for g in 0..l.k4 {
@@ -99,11 +88,11 @@ pub(crate) fn i8_layer(q: &[u8], qs: usize, sx: &[f32], m: usize, l: &PackedI8, 
             }
             for (j, &a) in acc.iter().enumerate() {
                 let o = b * BLOCK + j;
-                let mut v = (a as f32) * (scale[o] * sx[r]) + bias[o];
-                if relu {
+                let mut v = (a as f32) * (scale[o] * c.sx[r]) + bias[o];
+                if c.relu {
                     v = v.max(0.0);
                 }
-                y[r * ys + o] = v;
+                c.y[r * c.ys + o] = v;
             }
         }
     }
