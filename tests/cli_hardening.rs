@@ -92,8 +92,11 @@ fn no_command_writes_an_output_over_one_of_its_inputs() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
+/// Environment variables set for a run.
+type Env<'a> = &'a [(&'a str, &'a Path)];
+
 /// Run `args` with stdout a pipe whose reader is already gone.
-fn with_closed_stdout(args: &[&str], cwd: &Path, env: &[(&str, &Path)]) -> Output {
+fn with_closed_stdout(args: &[&str], cwd: &Path, env: Env) -> Output {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
     let mut c = l2();
@@ -114,7 +117,7 @@ fn a_closed_or_full_stdout_is_an_io_error_exit_never_a_panic() {
     let add = l2().args(["registry", "add"]).arg(&m).env("L2_REGISTRY", &reg).output().unwrap();
     assert!(add.status.success(), "{}", stderr(&add));
     let registry: &[(&str, &Path)] = &[("L2_REGISTRY", &reg)];
-    let cases: [(&[&str], &[(&str, &Path)]); 7] = [
+    let cases: [(&[&str], Env); 7] = [
         (&["registry", "--json", "list"], registry),
         (&["registry", "list"], registry),
         (&["info", "m.l2", "--json"], &[]),

@@ -304,7 +304,10 @@ fn shown_char(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn all(data: &[u8]) -> Vec<Result<(u64, u64, Vec<String>), (u64, String)>> {
+    /// A record as (line, lines spanned, fields), or a broken one as (line, reason).
+    type Outcome = Result<(u64, u64, Vec<String>), (u64, String)>;
+
+    fn all(data: &[u8]) -> Vec<Outcome> {
         let mut t = Tokenizer::new(data, 64, 3);
         let mut rec = RawRecord::default();
         let mut out = Vec::new();

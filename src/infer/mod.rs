@@ -228,7 +228,7 @@ impl Scorer {
                 for (i, l) in layers.iter().enumerate() {
                     let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
                     k.f32_layer(FloatCall { x: src, xs, m, l, y: next, ys, relu: i + 1 < n });
-                    check_finite(&k, next, m, ys, l.width()).map_err(|r| (r, i))?;
+                    check_finite(k, next, m, ys, l.width()).map_err(|r| (r, i))?;
                     std::mem::swap(&mut cur, &mut next);
                 }
             }
@@ -237,7 +237,7 @@ impl Scorer {
                 for (i, l) in layers.iter().enumerate() {
                     let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
                     k.f16_layer(FloatCall { x: src, xs, m, l, y: next, ys, relu: i + 1 < n });
-                    check_finite(&k, next, m, ys, l.width()).map_err(|r| (r, i))?;
+                    check_finite(k, next, m, ys, l.width()).map_err(|r| (r, i))?;
                     std::mem::swap(&mut cur, &mut next);
                 }
             }
@@ -249,7 +249,7 @@ impl Scorer {
                     let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
                     k.quantize_rows(QuantCall { x: src, xs, k: l.inputs, m, q, qs, sx });
                     k.i8_layer(IntCall { q, qs, sx, m, l, y: next, ys, relu: i + 1 < n });
-                    check_finite(&k, next, m, ys, l.width()).map_err(|r| (r, i))?;
+                    check_finite(k, next, m, ys, l.width()).map_err(|r| (r, i))?;
                     std::mem::swap(&mut cur, &mut next);
                 }
             }
