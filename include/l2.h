@@ -330,8 +330,9 @@ l2_status l2_model_score_batch(const struct l2_model *model,
  * Score `n` embeddings: `embeddings` is a row-major `n x dims` float matrix (`n * dims` floats).
  * `dims` must equal `l2_model_dims` (else `L2_STATUS_WRONG_DIMS`); scores go to `out_scores[0..n]`,
  * `out_len` being its capacity (at least `n`, else `L2_STATUS_BUFFER_TOO_SMALL`). Non-finite inputs give
- * `L2_STATUS_INVALID_DATA`; a wide-and-deep model (which reads text only) `L2_STATUS_INVALID_PARAM`.
- * Thread-safe.
+ * `L2_STATUS_INVALID_DATA`, and so does a finite row too large for the weights (a value inside the
+ * network overflows): a score that could not be computed is never written. A wide-and-deep model
+ * (which reads text only) gives `L2_STATUS_INVALID_PARAM`. Thread-safe.
  */
 l2_status l2_model_score_embeddings(const struct l2_model *model,
                                     const float *embeddings,

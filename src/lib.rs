@@ -10,6 +10,7 @@ pub mod error;
 pub mod fsutil;
 #[cfg(feature = "onnx")]
 pub mod onnx_runtime;
+pub mod printable;
 pub mod rng;
 // leaf
 pub mod nn;

@@ -16,7 +16,7 @@ fn strict() -> LoadOptions {
 }
 
 fn lenient() -> LoadOptions {
-    LoadOptions { skip_invalid: true }
+    LoadOptions::skipping_invalid(true)
 }
 
 /// The row errors of a strict load that must fail.
@@ -273,4 +273,96 @@ fn blank_lines_do_not_shift_line_numbers() {
     assert_eq!(loaded.records[0].origin.line, 3);
     assert_eq!(loaded.rejects[0].error.line, 6);
     assert_eq!(loaded.records[1].origin.line, 8);
+}
+
+/// The repro of issue 12 item 1: an unterminated quote in the last column.
+fn unterminated_last_column() -> Vec<u8> {
+    let mut body = b"text,label,notes\nhello,0,\"oops\n".to_vec();
+    for i in 1..=100 {
+        body.extend(format!("row {i},1,\n").as_bytes());
+    }
+    body
+}
+
+#[test]
+fn an_unterminated_quote_is_an_error_at_its_line_not_a_swallowed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "u.csv", &unterminated_last_column());
+    let (errors, total) = row_errors(&p);
+    assert_eq!(total, 1, "{errors:?}");
+    assert_eq!((errors[0].line, errors[0].field.as_deref()), (2, Some("notes")), "{}", errors[0]);
+    assert!(errors[0].reason.contains("opened at line 2 column 9") && errors[0].reason.contains("never closed"));
+
+    // --skip-invalid: the broken row is one reject, and the 100 lines after it are rows again.
+    let loaded = read_csv(&p, &lenient()).unwrap();
+    assert_eq!((loaded.records.len(), loaded.rejects.len()), (100, 1));
+    assert_eq!(loaded.records[0].text, "row 1");
+    assert_eq!(loaded.records[0].origin.line, 3);
+    assert_eq!(loaded.records[99].origin.line, 102);
+    assert_eq!(loaded.rejects[0].text, "hello,0,\"oops", "the reject shows the broken line as written");
+    let l = loaded.lines;
+    assert_eq!((l.total, l.header, l.rows, l.rejected, l.blank), (102, 1, 100, 1, 0));
+}
+
+#[test]
+fn text_after_a_closing_quote_is_an_error_naming_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "stray.csv", b"text,label\nfine,0\n\"abc\"def,1\nok,1\n");
+    let (errors, total) = row_errors(&p);
+    assert_eq!(total, 1);
+    assert_eq!((errors[0].line, errors[0].field.as_deref()), (3, Some("text")));
+    assert!(errors[0].reason.contains("followed by `d` at line 3 column 6"), "{}", errors[0]);
+    let loaded = read_csv(&p, &lenient()).unwrap();
+    assert_eq!(loaded.records.iter().map(|r| r.text.as_str()).collect::<Vec<_>>(), ["fine", "ok"]);
+}
+
+#[test]
+fn a_quote_that_runs_past_the_field_limits_is_an_error_at_its_opening_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // A missing closing quote that a later stray quote "closes": the field would swallow 5000 rows
+    // into one row of the right shape.
+    let mut body = b"text,label\n\"opened,1\n".to_vec();
+    for i in 0..5000 {
+        body.extend(format!("row {i},0\n").as_bytes());
+    }
+    body.extend(b"closed\",1\n");
+    let p = write(dir.path(), "long.csv", &body);
+    for (opts, reason) in [
+        (lenient(), "spans more than 1000 line breaks"),
+        (LoadOptions { max_field_bytes: 1024, max_field_lines: 100_000, ..lenient() }, "still open after 1024 bytes"),
+    ] {
+        let loaded = read_csv(&p, &opts).unwrap();
+        assert_eq!(loaded.rejects.len(), 1, "{:?}", loaded.rejects);
+        assert_eq!(loaded.rejects[0].error.line, 2);
+        assert!(loaded.rejects[0].error.reason.contains(reason), "{}", loaded.rejects[0].error);
+        // Every swallowed row is read again; the last line keeps its stray quote (a quote inside an
+        // unquoted field is text).
+        assert_eq!(loaded.records.len(), 5001);
+        assert_eq!(loaded.records[5000].text, "closed\"");
+    }
+    // Limits high enough to let the quote close: the record has the right shape but spans 5002
+    // lines, which only the limits can tell from a long prompt.
+    let lax = LoadOptions { max_field_lines: 10_000, ..strict() };
+    assert_eq!(read_csv(&p, &lax).unwrap().records.len(), 1);
+}
+
+#[test]
+fn a_multi_line_record_of_the_wrong_shape_is_read_again_from_its_next_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "shape.csv", b"text,label\nhello \"x,1\n\"oops,0\nrow a,1\nrow b\",0,extra\nrow c,0\n");
+    let loaded = read_csv(&p, &lenient()).unwrap();
+    let texts: Vec<&str> = loaded.records.iter().map(|r| r.text.as_str()).collect();
+    // Line 3 opens a quote that closes on line 5 with 3 fields: that record's first line is the reject.
+    assert_eq!(loaded.rejects[0].error.line, 3, "{:?}", loaded.rejects);
+    assert!(loaded.rejects[0].error.reason.contains("spanning lines 3-5"), "{}", loaded.rejects[0].error);
+    assert_eq!(texts, ["hello \"x", "row a", "row c"]);
+    assert_eq!(loaded.rejects.len(), 2, "line 5 alone has 3 fields: {:?}", loaded.rejects);
+}
+
+#[test]
+fn every_physical_line_is_accounted_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "t.csv", b"text,label\n\n\"two\nlines\",0\nbad,9\n\r\nlast,1");
+    let l = read_csv(&p, &lenient()).unwrap().lines;
+    assert_eq!((l.total, l.header, l.rows, l.rejected, l.blank), (7, 1, 3, 1, 2));
 }

@@ -74,7 +74,7 @@ fn load_files_merges_and_reports_invalid_rows_of_all_files() {
         }
         other => panic!("expected InvalidRows, got {other:?}"),
     }
-    let loaded = load_files(&[a, b], &LoadOptions { skip_invalid: true }).unwrap();
+    let loaded = load_files(&[a, b], &LoadOptions::skipping_invalid(true)).unwrap();
     assert_eq!(loaded.records.iter().map(|r| r.text.as_str()).collect::<Vec<_>>(), vec!["hello"]);
     assert_eq!(loaded.dedupe.normalized_duplicates, 1);
     assert_eq!(loaded.dedupe.conflicting_rows, 2);

@@ -119,10 +119,21 @@ fn crash_between_temp_write_and_rename_leaves_the_registry_consistent() {
     // The index crash happened after the model file landed: an orphan, reported, not used.
     let report = reg.verify().unwrap();
     assert_eq!(report.orphans, vec!["models/v2.l2".to_string()]);
-    // The registry keeps working, and the next add reuses the orphan's slot cleanly.
+    // The registry keeps working; the next add never takes the orphan's number (its file is kept),
+    // and its own write first cleaned the temp files the crashes left.
     let e = reg.add(&model_file(tmp.path(), 3), "after crash").unwrap();
-    assert_eq!(e.version, 2);
+    assert_eq!(e.version, 3);
     assert_eq!(reg.list().unwrap().len(), 2);
+    let report = reg.verify().unwrap();
+    assert!(report.temp_files.is_empty(), "{report}");
+    assert_eq!(report.orphans, vec!["models/v2.l2".to_string()]);
+    // `recover` takes the orphan in from its own metadata, in no stage.
+    let r = reg.recover().unwrap();
+    assert_eq!((r.rebuilt, r.recovered.clone(), r.versions), (false, vec![2], 3), "{r}");
+    let entries = reg.list().unwrap();
+    assert_eq!(entries.iter().map(|e| e.version).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(entries[1].stage, Stage::None);
+    assert_eq!(entries[0].stage, Stage::Production);
     assert!(reg.verify().unwrap().orphans.is_empty());
 }
 
@@ -146,7 +157,9 @@ fn a_real_process_crash_mid_write_leaves_the_registry_loadable() {
     assert_eq!(entries.len(), 1);
     let report = reg.verify().unwrap();
     assert!(report.temp_files.iter().any(|t| t.contains(INDEX_FILE)), "{report}");
-    assert_eq!(reg.add(&m2, "retry").unwrap().version, 2);
+    // The model file of v2 landed before the crash: the retry takes v3, v2 stays an orphan.
+    assert_eq!(reg.add(&m2, "retry").unwrap().version, 3);
+    assert_eq!(reg.verify().unwrap().orphans, vec!["models/v2.l2".to_string()]);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! row-major f32 slice (borrowed from a C-contiguous float32 array, copied otherwise).
 
 use crate::errors::type_error;
-use numpy::{PyArray2, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
@@ -15,6 +15,16 @@ pub fn texts(obj: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
         ));
     }
     let one = |i: usize, item: Bound<'_, PyAny>| -> PyResult<String> {
+        if let Ok(s) = item.cast::<PyString>() {
+            // A str that does not convert holds a lone surrogate (e.g. from `surrogateescape`): say so.
+            return s.to_cow().map(|c| c.into_owned()).map_err(|e| {
+                crate::errors::to_py(l2core::Error::InvalidData(format!(
+                    "texts[{i}] is not valid Unicode text ({}); encode or clean it first, e.g. \
+                     text.encode('utf-8', 'replace').decode('utf-8')",
+                    e.value(item.py()).str().map(|m| m.to_string()).unwrap_or_else(|_| "a lone surrogate".into())
+                )))
+            });
+        }
         item.extract::<String>().map_err(|_| {
             let tname = item.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
             type_error(format!("texts[{i}] is {tname}, expected str"))
@@ -114,4 +124,17 @@ pub fn embeddings<'py>(x: &Bound<'py, PyAny>) -> PyResult<Embeddings<'py>> {
         return Err(shape_err("a 2-D array (n, dims)", format!("shape {shape:?}")));
     }
     embeddings(&arr)
+}
+
+/// The `out=` array of `score_embeddings`: a 1-D float32 numpy array (its writability, layout and
+/// length are checked by the caller). Anything else is a TypeError saying what was given.
+pub fn out_scores<'py>(out: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<f32>>> {
+    if let Ok(a) = out.cast::<PyArray1<f32>>() {
+        return Ok(a.clone());
+    }
+    let what = match out.cast::<PyUntypedArray>() {
+        Ok(a) => format!("a numpy array of dtype {} and shape {:?}", a.dtype().str()?, a.shape()),
+        Err(_) => out.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into()),
+    };
+    Err(type_error(format!("out must be a 1-D float32 numpy array (numpy.empty(n, dtype=numpy.float32)), got {what}")))
 }

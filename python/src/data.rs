@@ -81,7 +81,7 @@ impl PyRecords {
         merge: bool,
         frame_lines: Option<Vec<u64>>,
     ) -> PyResult<PyRecords> {
-        let opts = LoadOptions { skip_invalid };
+        let opts = LoadOptions::skipping_invalid(skip_invalid);
         let map = match (&frame_lines, paths.as_slice()) {
             (Some(lines), [p]) => Some(FrameMap {
                 path: p.display().to_string(),

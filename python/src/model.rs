@@ -25,6 +25,25 @@ pub struct PyModel {
 }
 
 impl PyModel {
+    /// `score >= threshold` per score. A score that is not a number is an error, never a decision: a
+    /// guard must not answer "benign" for a score it could not compute.
+    fn decisions<'py>(
+        &self,
+        py: Python<'py>,
+        scores: &Bound<'py, PyArray1<f32>>,
+    ) -> PyResult<Bound<'py, PyArray1<bool>>> {
+        let t = self.inner.threshold();
+        let ro = scores.readonly();
+        let s = ro.as_slice().map_err(|e| type_error(e.to_string()))?;
+        if let Some(i) = s.iter().position(|v| !v.is_finite()) {
+            return Err(crate::errors::to_py(l2core::Error::InvalidData(format!(
+                "score {i} is not a number ({}): no decision can be made",
+                s[i]
+            ))));
+        }
+        Ok(PyArray1::from_vec(py, s.iter().map(|&v| v >= t).collect()))
+    }
+
     fn score_rows<'py>(&self, py: Python<'py>, x: &Embeddings<'py>, out: &mut [f32]) -> PyResult<()> {
         // A wide-and-deep model reads text only: say so before any shape check.
         self.inner.dense_embedder().py_err()?;
@@ -125,9 +144,10 @@ impl PyModel {
         &self,
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
-        out: Option<Bound<'py, PyArray1<f32>>>,
+        out: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let x = arrays::embeddings(x)?;
+        let out = out.map(|o| arrays::out_scores(&o)).transpose()?;
         match out {
             Some(out) => {
                 // Checked by hand instead of through numpy's borrow tracker, which costs more than
@@ -179,21 +199,13 @@ impl PyModel {
         };
         let scores =
             if is_float_matrix { self.score_embeddings(py, data, None)? } else { self.texts_scores(py, data)? };
-        let t = self.inner.threshold();
-        let ro = scores.readonly();
-        let decisions: Vec<bool> =
-            ro.as_slice().map_err(|e| type_error(e.to_string()))?.iter().map(|&s| s >= t).collect();
-        Ok(PyArray1::from_vec(py, decisions))
+        self.decisions(py, &scores)
     }
 
     /// Malicious decisions for an `(n, dims)` embeddings matrix (see `score_embeddings`).
     fn predict_embeddings<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<bool>>> {
         let scores = self.score_embeddings(py, x, None)?;
-        let t = self.inner.threshold();
-        let ro = scores.readonly();
-        let decisions: Vec<bool> =
-            ro.as_slice().map_err(|e| type_error(e.to_string()))?.iter().map(|&s| s >= t).collect();
-        Ok(PyArray1::from_vec(py, decisions))
+        self.decisions(py, &scores)
     }
 
     /// Embed texts with the model's own embedder: a float32 array `(len(texts), dims)`, the input

@@ -2,8 +2,9 @@
 
 use crate::data::{self, BalanceReport, LoadOptions, SplitParams};
 use crate::error::{Error, Result};
+use crate::fsutil::check_outputs;
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Loading flags shared by data commands.
 #[derive(Debug, Args)]
@@ -14,13 +15,25 @@ pub struct LoadFlags {
     /// Rejects file (invalid rows with --skip-invalid, and label conflicts).
     #[arg(long, default_value = "rejects.csv")]
     pub rejects: PathBuf,
+    /// The longest field in bytes; a longer one (or a quoted field still open after this many bytes)
+    /// makes its row invalid.
+    #[arg(long, default_value_t = data::DEFAULT_MAX_FIELD_BYTES)]
+    pub max_field_bytes: usize,
+    /// The most line breaks a quoted field may span; a quote that runs on longer makes its row invalid.
+    #[arg(long, default_value_t = data::DEFAULT_MAX_FIELD_LINES)]
+    pub max_field_lines: u64,
 }
 
 fn load(paths: &[PathBuf], f: &LoadFlags) -> Result<data::Loaded> {
-    let loaded = data::load_files(paths, &LoadOptions { skip_invalid: f.skip_invalid })?;
+    let opts = LoadOptions {
+        skip_invalid: f.skip_invalid,
+        max_field_bytes: f.max_field_bytes,
+        max_field_lines: f.max_field_lines,
+    };
+    let loaded = data::load_files(paths, &opts)?;
     if !loaded.rejects.is_empty() {
         data::write_rejects(&f.rejects, &loaded.rejects)?;
-        eprintln!("{} row(s) rejected, written to {}", loaded.rejects.len(), f.rejects.display());
+        warnln!("{} row(s) rejected, written to {}", loaded.rejects.len(), f.rejects.display());
     }
     Ok(loaded)
 }
@@ -39,20 +52,43 @@ pub struct StatsArgs {
     pub load: LoadFlags,
 }
 
+/// The input paths as `&Path`s, for [`check_outputs`].
+pub(super) fn paths(p: &[PathBuf]) -> Vec<&Path> {
+    p.iter().map(PathBuf::as_path).collect()
+}
+
 /// `l2 stats`: balance report and class weights.
 pub fn stats(a: &StatsArgs) -> Result<()> {
+    check_outputs(&paths(&a.data), &[("rejects", &a.load.rejects)])?;
     let loaded = load(&a.data, &a.load)?;
     let report = BalanceReport::compute(&loaded.records);
     if a.json {
-        let v = serde_json::json!({ "dedupe": loaded.dedupe, "rejected": loaded.rejects.len(), "balance": report });
-        println!("{}", serde_json::to_string_pretty(&v).map_err(|e| Error::json("stats", e))?);
+        let v = serde_json::json!({
+            "dedupe": loaded.dedupe,
+            "rejected": loaded.rejects.len(),
+            "lines": loaded.lines,
+            "balance": report
+        });
+        outln!("{}", serde_json::to_string_pretty(&v).map_err(|e| Error::json("stats", e))?);
     } else {
-        let d = &loaded.dedupe;
-        println!(
-            "{} rows read, {} exact + {} normalized duplicates removed, {} conflicting rows excluded, {} rows kept\n",
-            d.rows_in, d.exact_duplicates, d.normalized_duplicates, d.conflicting_rows, d.rows_out
+        let (d, l) = (&loaded.dedupe, &loaded.lines);
+        outln!(
+            "{} physical lines: {} header, {} in rows read, {} in invalid rows, {} blank",
+            l.total,
+            l.header,
+            l.rows,
+            l.rejected,
+            l.blank
         );
-        println!("{report}");
+        outln!(
+            "{} rows read, {} exact + {} normalized duplicates removed, {} conflicting rows excluded, {} rows kept\n",
+            d.rows_in,
+            d.exact_duplicates,
+            d.normalized_duplicates,
+            d.conflicting_rows,
+            d.rows_out
+        );
+        outln!("{report}");
     }
     Ok(())
 }
@@ -82,14 +118,18 @@ pub fn split(a: &SplitArgs) -> Result<()> {
     let [train, val, test] = a.fractions[..] else {
         return Err(Error::param("fractions", format!("{:?}", a.fractions), "needs three fractions train,val,test"));
     };
+    let files = ["train.csv", "val.csv", "test.csv"].map(|n| a.out_dir.join(n));
+    let outputs =
+        [("out-dir", &files[0]), ("out-dir", &files[1]), ("out-dir", &files[2]), ("rejects", &a.load.rejects)];
+    let outputs = outputs.map(|(n, p)| (n, p.as_path()));
+    check_outputs(&paths(&a.data), &outputs)?;
     let loaded = load(&a.data, &a.load)?;
     let s = data::split(loaded.records, &SplitParams { train, val, test, seed: a.seed })?;
     std::fs::create_dir_all(&a.out_dir).map_err(|e| Error::io("creating directory", &a.out_dir, e))?;
-    for (name, rows) in [("train.csv", &s.train), ("val.csv", &s.val), ("test.csv", &s.test)] {
-        let path = a.out_dir.join(name);
-        data::write_csv(&path, rows)?;
+    for (path, rows) in files.iter().zip([&s.train, &s.val, &s.test]) {
+        data::write_csv(path, rows)?;
         let benign = rows.iter().filter(|r| !r.is_malicious()).count();
-        println!("{:<10} {:>7} rows ({benign} benign, {} malicious)", path.display(), rows.len(), rows.len() - benign);
+        outln!("{:<10} {:>7} rows ({benign} benign, {} malicious)", path.display(), rows.len(), rows.len() - benign);
     }
     Ok(())
 }
@@ -116,6 +156,6 @@ pub fn corpus(a: &CorpusArgs) -> Result<()> {
         data::corpus::generate(&data::corpus::CorpusParams { seed: a.seed })
     };
     data::write_csv(&a.output, &rows)?;
-    println!("{} rows written to {}", rows.len(), a.output.display());
+    outln!("{} rows written to {}", rows.len(), a.output.display());
     Ok(())
 }

@@ -47,6 +47,9 @@ pub struct ExportArgs {
 /// `l2 export`. With `--validate` the file is written only when the check passes, so a graph that
 /// scores differently never lands where a deployment would pick it up.
 pub fn export(a: &ExportArgs) -> Result<()> {
+    let mut inputs = super::data::paths(&a.data);
+    inputs.push(&a.model);
+    crate::fsutil::check_outputs(&inputs, &[("output", &a.output), ("rejects", &a.rejects)])?;
     let model = Model::load(&a.model)?;
     let opts = onnx::ExportOptions { precision: a.precision, int8_activations: a.int8_activations };
     let exported = onnx::export_with(&model, &opts)?;
@@ -64,7 +67,7 @@ pub fn export(a: &ExportArgs) -> Result<()> {
     }
     crate::fsutil::write_atomic(&a.output, &exported.bytes)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&result).map_err(|e| Error::json("export result", e))?);
+        outln!("{}", serde_json::to_string_pretty(&result).map_err(|e| Error::json("export result", e))?);
     } else {
         let inputs = match exported.weights {
             crate::model::Weights::Mlp(_) => format!("input `{}` float [N, {}]", onnx::INPUT_NAME, model.dims()),
@@ -76,7 +79,7 @@ pub fn export(a: &ExportArgs) -> Result<()> {
                 model.dims()
             ),
         };
-        println!(
+        outln!(
             "wrote {} ({} weights, opset {}, {} bytes): {inputs}, output `{}` float [N, 1]",
             a.output.display(),
             exported.precision,
@@ -97,7 +100,7 @@ fn validate(a: &ExportArgs, model: &Model, exported: &onnx::Exported) -> Result<
     } else {
         let loaded = data::load_files_keeping_rejects(&a.data, a.skip_invalid, Some(&a.rejects))?;
         if !loaded.rejects.is_empty() {
-            eprintln!("{} row(s) rejected, written to {}", loaded.rejects.len(), a.rejects.display());
+            warnln!("{} row(s) rejected, written to {}", loaded.rejects.len(), a.rejects.display());
         }
         loaded.records
     };
@@ -113,7 +116,7 @@ fn validate(a: &ExportArgs, model: &Model, exported: &onnx::Exported) -> Result<
         None => onnx::validate_texts(model, exported, &texts)?,
     };
     if !a.json {
-        println!(
+        outln!(
             "validation on {} rows in ONNX Runtime ({}): max |score diff| {:.3e}, mean {:.3e}, decision \
              agreement {:.3}% at threshold {} ({} disagreements) -> {}",
             report.rows,
@@ -126,7 +129,7 @@ fn validate(a: &ExportArgs, model: &Model, exported: &onnx::Exported) -> Result<
             if report.passed() { "PASS" } else { "FAIL" }
         );
         if let Some(src) = &report.source {
-            println!(
+            outln!(
                 "vs the {} source model: max |score diff| {:.3e}, decision agreement {:.3}%",
                 model.precision(),
                 src.max_abs_diff,

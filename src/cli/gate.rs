@@ -100,6 +100,18 @@ pub struct GateArgs {
 /// `l2 gate`.
 pub fn run(a: &GateArgs) -> Result<()> {
     let params = a.flags.to_params()?;
+    if let Some(dir) = &a.flags.report {
+        let mut inputs = super::data::paths(&a.data);
+        inputs.push(&a.candidate);
+        inputs.extend(a.hard_negatives.as_deref().into_iter().chain(a.flags.benign_sim.as_deref()));
+        let baseline = std::path::PathBuf::from(&a.baseline);
+        if baseline.is_file() {
+            inputs.push(&baseline);
+        }
+        let outputs = gate::report::outputs(dir);
+        let outputs: Vec<(&str, &std::path::Path)> = outputs.iter().map(|(n, p)| (*n, p.as_path())).collect();
+        crate::fsutil::check_outputs(&inputs, &outputs)?;
+    }
     let candidate = Model::load(&a.candidate)?;
     let baseline = Baseline::load(&a.baseline, a.registry.as_deref())?;
     let test = data::load_files_keeping_rejects(&a.data, false, None)?.records;
@@ -114,14 +126,14 @@ pub fn run(a: &GateArgs) -> Result<()> {
         &params,
     )?;
     if a.json {
-        println!("{}", report.to_json()?);
+        outln!("{}", report.to_json()?);
     } else {
-        print!("{report}");
+        out!("{report}");
     }
     if let Some(dir) = &a.flags.report {
         let md = gate::report::write(&report, dir)?;
         if !a.json {
-            println!("report written to {}", md.display());
+            outln!("report written to {}", md.display());
         }
     }
     report.check()

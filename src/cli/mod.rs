@@ -2,6 +2,10 @@
 //! and dispatches. Exit codes: 0 success; 1 a check or gate failed (e.g. parity, PASS/FAIL criteria);
 //! 2 usage error; 3 invalid input data or settings; 4 I/O error or missing resource; 5 internal error.
 
+// First, so that its macros (`outln!`, `out!`, `warnln!`) are in scope in every module below.
+#[macro_use]
+mod output;
+
 #[cfg(feature = "bench")]
 pub mod bench;
 mod data;
@@ -112,7 +116,7 @@ where
         #[cfg(feature = "bench")]
         Command::Bench(a) => bench::bench(a),
         Command::Version => {
-            println!("l2 {}", crate::VERSION);
+            outln!("l2 {}", crate::VERSION);
             Ok(())
         }
         Command::Registry(args) => registry::run(args),
@@ -122,16 +126,21 @@ where
         #[cfg(feature = "serve")]
         Command::Serve(a) => serve::run(a),
     };
-    match result {
+    // Output that could not be written fails the command even when the work itself succeeded.
+    match result.and(output::finish()) {
         Ok(()) => 0,
         Err(e) => report_error(&e),
     }
 }
 
-/// Print an error to stderr and map it to an exit code.
+/// Print an error to stderr and map it to an exit code. Stdout closed by its reader (a broken pipe)
+/// ends the command quietly with [`EXIT_IO`].
 pub fn report_error(e: &crate::Error) -> i32 {
     use crate::ErrorKind as K;
-    eprintln!("error: {e}");
+    if output::is_closed_stdout(e) {
+        return EXIT_IO;
+    }
+    warnln!("error: {e}");
     match e.kind() {
         K::Check => EXIT_CHECK_FAILED,
         K::InvalidData | K::InvalidParam | K::Shape | K::Model | K::Training => EXIT_INVALID,

@@ -47,7 +47,7 @@ impl TrainObserver for CliProgress {
             b.finish_and_clear();
         }
         if !self.quiet {
-            eprintln!(
+            warnln!(
                 "epoch {:>2}  train loss {:.4}  val loss {:.4}  val FPR {}  val TPR {}  ({:.2} s)",
                 s.epoch,
                 s.train_loss,
@@ -82,16 +82,16 @@ impl JobObserver for CliProgress {
             let secs = bar.elapsed().as_secs_f64();
             bar.finish_and_clear();
             self.embed_bar = None;
-            eprintln!("embedded {total} texts in {secs:.1} s ({:.0} texts/s)", total as f64 / secs.max(1e-9));
+            warnln!("embedded {total} texts in {secs:.1} s ({:.0} texts/s)", total as f64 / secs.max(1e-9));
         }
     }
 
     fn on_phase(&mut self, phase: &str, rows: usize) {
         if !self.quiet {
             if rows > 0 {
-                eprintln!("{phase} {rows} rows ...");
+                warnln!("{phase} {rows} rows ...");
             } else {
-                eprintln!("{phase} ...");
+                warnln!("{phase} ...");
             }
         }
     }

@@ -46,14 +46,17 @@ pub fn quantize_cmd(a: &QuantizeArgs) -> Result<()> {
     if !(0.0..=1.0).contains(&a.min_agreement) {
         return Err(Error::param("min-agreement", a.min_agreement, "must be in [0, 1]"));
     }
+    let mut inputs = super::data::paths(&a.data);
+    inputs.push(&a.model);
+    crate::fsutil::check_outputs(&inputs, &[("output", &a.output), ("rejects", &a.rejects)])?;
     let source = Model::load(&a.model)?;
     let mut quantized = quantize(&source, a.precision)?;
     if a.data.is_empty() {
-        eprintln!("no --data given: parity against f32 not measured (the metadata records 0 rows)");
+        warnln!("no --data given: parity against f32 not measured (the metadata records 0 rows)");
     } else {
         let loaded = data::load_files_keeping_rejects(&a.data, a.skip_invalid, Some(&a.rejects))?;
         if !loaded.rejects.is_empty() {
-            eprintln!("{} row(s) rejected, written to {}", loaded.rejects.len(), a.rejects.display());
+            warnln!("{} row(s) rejected, written to {}", loaded.rejects.len(), a.rejects.display());
         }
         if loaded.records.is_empty() {
             return Err(Error::InvalidData("--data holds no valid rows to measure parity on".into()));
@@ -63,15 +66,15 @@ pub fn quantize_cmd(a: &QuantizeArgs) -> Result<()> {
         let p = parity_texts(&source, &quantized, &texts, Some(&labels))?
             .with_tolerance(Tolerance::agreement(a.min_agreement));
         if a.json {
-            println!("{}", serde_json::to_string_pretty(&p).map_err(|e| Error::json("parity", e))?);
+            outln!("{}", serde_json::to_string_pretty(&p).map_err(|e| Error::json("parity", e))?);
         } else {
-            println!("{p}");
+            outln!("{p}");
         }
         p.check()?;
         quantized = with_parity(quantized, &p)?;
     }
     quantized.save(&a.output)?;
-    eprintln!("wrote {} ({} model, {} bytes of weights)", a.output.display(), a.precision, weight_bytes(&quantized));
+    warnln!("wrote {} ({} model, {} bytes of weights)", a.output.display(), a.precision, weight_bytes(&quantized));
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! `l2 registry`: the local model registry.
 
 use crate::error::{Error, Result};
+use crate::printable::cell;
 use crate::registry::{Entry, Registry, Stage};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -53,11 +54,18 @@ pub enum RegistryCommand {
         version: String,
     },
     /// Verify the index checksum and every model file; report leftovers of interrupted writes.
-    Verify,
+    Verify {
+        /// Also remove the temp files of interrupted writes (model files are never removed).
+        #[arg(long)]
+        fix: bool,
+    },
+    /// Rebuild the index from the model files' own metadata: after the index was lost or failed its
+    /// checks (it is kept as registry.json.bad-<time>), or to take in unreferenced model files.
+    Recover,
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(v).map_err(|e| Error::json("registry output", e))?);
+    outln!("{}", serde_json::to_string_pretty(v).map_err(|e| Error::json("registry output", e))?);
     Ok(())
 }
 
@@ -69,9 +77,9 @@ fn line(e: &Entry) -> String {
         e.meta.precision,
         e.meta.threshold,
         e.meta.hidden,
-        e.added,
-        &e.sha256[..12.min(e.sha256.len())],
-        e.note
+        cell(&e.added),
+        cell(e.sha256.get(..12).unwrap_or(&e.sha256)),
+        cell(&e.note)
     )
 }
 
@@ -84,7 +92,7 @@ pub fn run(args: &RegistryArgs) -> Result<()> {
             if args.json {
                 print_json(&e)?;
             } else {
-                println!("added {} ({}) to {}", e.name(), e.file, reg.dir().display());
+                outln!("added {} ({}) to {}", e.name(), e.file, reg.dir().display());
             }
         }
         RegistryCommand::List => {
@@ -92,9 +100,9 @@ pub fn run(args: &RegistryArgs) -> Result<()> {
             if args.json {
                 print_json(&entries)?;
             } else if entries.is_empty() {
-                println!("registry {} is empty", reg.dir().display());
+                outln!("registry {} is empty", reg.dir().display());
             } else {
-                entries.iter().for_each(|e| println!("{}", line(e)));
+                entries.iter().for_each(|e| outln!("{}", line(e)));
             }
         }
         RegistryCommand::Show { version } => {
@@ -102,10 +110,10 @@ pub fn run(args: &RegistryArgs) -> Result<()> {
             if args.json {
                 print_json(&e)?;
             } else {
-                println!("{}", line(&e));
-                println!("file: {}", reg.dir().join(&e.file).display());
-                println!("source: {}", e.source);
-                println!("weights sha256: {}", e.weights_sha256);
+                outln!("{}", line(&e));
+                outln!("file: {}", cell(&reg.model_path(&e.name())?.display().to_string()));
+                outln!("source: {}", cell(&e.source));
+                outln!("weights sha256: {}", e.weights_sha256);
                 print_json(&e.meta)?;
             }
         }
@@ -115,7 +123,7 @@ pub fn run(args: &RegistryArgs) -> Result<()> {
             if args.json {
                 print_json(&e)?;
             } else {
-                println!("{} is now {}", e.name(), e.stage);
+                outln!("{} is now {}", e.name(), e.stage);
             }
         }
         RegistryCommand::Rollback => {
@@ -123,7 +131,7 @@ pub fn run(args: &RegistryArgs) -> Result<()> {
             if args.json {
                 print_json(&serde_json::json!({"from": from, "to": to}))?;
             } else {
-                println!("rolled back: {} out of production, {} in production", from.name(), to.name());
+                outln!("rolled back: {} out of production, {} in production", from.name(), to.name());
             }
         }
         RegistryCommand::Remove { version } => {
@@ -131,15 +139,24 @@ pub fn run(args: &RegistryArgs) -> Result<()> {
             if args.json {
                 print_json(&e)?;
             } else {
-                println!("removed {}", e.name());
+                outln!("removed {}", e.name());
             }
         }
-        RegistryCommand::Verify => {
-            let r = reg.verify()?;
+        RegistryCommand::Verify { fix } => {
+            let removed = if *fix { reg.clean()? } else { Vec::new() };
+            let r = crate::registry::VerifyReport { removed, ..reg.verify()? };
             if args.json {
                 print_json(&r)?;
             } else {
-                println!("{r}");
+                outln!("{r}");
+            }
+        }
+        RegistryCommand::Recover => {
+            let r = reg.recover()?;
+            if args.json {
+                print_json(&r)?;
+            } else {
+                outln!("{r}");
             }
         }
     }

@@ -90,6 +90,11 @@ pub fn run(a: &ReinforceArgs) -> Result<()> {
         hard_negatives: a.flags.hard_negatives.clone(),
         holdout: a.holdout.clone(),
     };
+    let mut inputs = vec![files.false_positives.as_path()];
+    inputs.extend(files.training.iter().chain(&files.holdout).chain(&files.hard_negatives).map(|p| p.as_path()));
+    let mut outputs = vec![("output", a.output.as_path())];
+    outputs.extend(a.report.as_deref().map(|p| ("report", p)));
+    crate::fsutil::check_outputs(&inputs, &outputs)?;
     let out = reinforce_files(&files, &params)?;
     crate::data::write_csv(&a.output, &out.records)?;
     let json = out.composition.to_json()?;
@@ -97,10 +102,10 @@ pub fn run(a: &ReinforceArgs) -> Result<()> {
         crate::fsutil::write_atomic(p, json.as_bytes())?;
     }
     if a.json {
-        println!("{json}");
+        outln!("{json}");
     } else {
-        print!("{}", out.composition);
-        println!("wrote {} rows to {}", out.records.len(), a.output.display());
+        out!("{}", out.composition);
+        outln!("wrote {} rows to {}", out.records.len(), a.output.display());
     }
     Ok(())
 }

@@ -75,26 +75,26 @@ impl RetrainArgs {
 impl RetrainObserver for CliProgress {
     fn on_step(&mut self, step: Step<'_>) {
         match step {
-            Step::Reinforcing => println!("== 1. reinforce"),
-            Step::Reinforced { composition, .. } => print!("{composition}"),
+            Step::Reinforcing => outln!("== 1. reinforce"),
+            Step::Reinforced { composition, .. } => out!("{composition}"),
             Step::Training { reinforcement_rows } => {
-                println!("== 2. train on the existing data + {reinforcement_rows} reinforcement rows")
+                outln!("== 2. train on the existing data + {reinforcement_rows} reinforcement rows")
             }
             Step::Trained { model, path } => {
-                println!("candidate written to {} (threshold {:.4})", path.display(), model.threshold())
+                outln!("candidate written to {} (threshold {:.4})", path.display(), model.threshold())
             }
-            Step::Gating { baseline } => println!("== 3. gate against {baseline}"),
+            Step::Gating { baseline } => outln!("== 3. gate against {baseline}"),
             Step::Gated { report, markdown } => {
-                print!("{report}");
-                println!("report written to {}", markdown.display());
+                out!("{report}");
+                outln!("report written to {}", markdown.display());
             }
-            Step::Registering => println!("== 4. register"),
-            Step::Registered { entry: None, .. } => println!("dry run: not registered"),
+            Step::Registering => outln!("== 4. register"),
+            Step::Registered { entry: None, .. } => outln!("dry run: not registered"),
             Step::Registered { entry: Some(e), promoted: true } => {
-                println!("registered {} and promoted it to {}", e.name(), e.stage)
+                outln!("registered {} and promoted it to {}", e.name(), e.stage)
             }
             Step::Registered { entry: Some(e), promoted: false } => {
-                println!("registered {} (not promoted: the gate failed)", e.name())
+                outln!("registered {} (not promoted: the gate failed)", e.name())
             }
         }
     }

@@ -43,10 +43,15 @@ pub struct EvalArgs {
 
 /// `l2 eval`.
 pub fn eval(a: &EvalArgs) -> Result<()> {
+    let mut inputs = super::data::paths(&a.data);
+    inputs.push(&a.model);
+    let mut outputs = vec![("rejects", a.rejects.as_path())];
+    outputs.extend(a.fp_report.as_deref().map(|p| ("fp-report", p)));
+    crate::fsutil::check_outputs(&inputs, &outputs)?;
     let model = Model::load(&a.model)?;
     let loaded = data::load_files_keeping_rejects(&a.data, a.skip_invalid, Some(&a.rejects))?;
     if !loaded.rejects.is_empty() {
-        eprintln!("{} row(s) rejected, written to {}", loaded.rejects.len(), a.rejects.display());
+        warnln!("{} row(s) rejected, written to {}", loaded.rejects.len(), a.rejects.display());
     }
     let texts: Vec<&str> = loaded.records.iter().map(|r| r.text.as_str()).collect();
     let detailed = model.score_detailed(&texts)?;
@@ -62,7 +67,7 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
         });
         let fp = eval::fp_report(&scores, &loaded.records, threshold, &id)?;
         fp.write(path)?;
-        eprintln!(
+        warnln!(
             "false-positive report: {} of {} benign rows flagged, written to {}",
             fp.false_positives,
             fp.total,
@@ -70,9 +75,9 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
         );
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::json("report", e))?);
+        outln!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::json("report", e))?);
     } else {
-        println!("{report}");
+        outln!("{report}");
     }
     if a.strict && !report.passed() {
         return Err(Error::Check("the report fails at least one criterion".into()));
@@ -145,8 +150,12 @@ pub fn predict(a: &PredictArgs) -> Result<()> {
     } else {
         let mut batch = Vec::with_capacity(256);
         for (i, line) in std::io::stdin().lock().lines().enumerate() {
-            let line = line.map_err(|e| {
-                Error::io("reading", "<stdin>", std::io::Error::new(e.kind(), format!("line {}: {e}", i + 1)))
+            let line = line.map_err(|e| match e.kind() {
+                // Bytes that are not UTF-8 are bad input, not a failed read.
+                std::io::ErrorKind::InvalidData => {
+                    Error::InvalidData(format!("<stdin> line {}: not valid UTF-8 text", i + 1))
+                }
+                _ => Error::io("reading", "<stdin>", std::io::Error::new(e.kind(), format!("line {}: {e}", i + 1))),
             })?;
             batch.push(line);
             if batch.len() == 256 {
@@ -173,24 +182,28 @@ pub struct InfoArgs {
 pub fn info(a: &InfoArgs) -> Result<()> {
     let model = Model::load(&a.model)?;
     if a.json {
-        println!("{}", model.meta_json()?);
+        outln!("{}", model.meta_json()?);
         return Ok(());
     }
     let m = model.meta();
-    println!("model      {}", a.model.display());
-    println!("format     v{} (l2core {}), created {}", m.format_version, m.l2core_version, m.created);
-    println!("embedder   {}", serde_json::to_string(&m.embedder).map_err(|e| Error::json("embedder", e))?);
-    println!(
+    outln!("model      {}", a.model.display());
+    outln!("format     v{} (l2core {}), created {}", m.format_version, m.l2core_version, m.created);
+    outln!("embedder   {}", serde_json::to_string(&m.embedder).map_err(|e| Error::json("embedder", e))?);
+    outln!(
         "network    {} -> {:?} -> 1 ({}, {}), precision {}",
-        m.architecture.input_dims, m.architecture.hidden, m.architecture.activation, m.architecture.output, m.precision
+        m.architecture.input_dims,
+        m.architecture.hidden,
+        m.architecture.activation,
+        m.architecture.output,
+        m.precision
     );
-    println!("threshold  {:.6}", m.threshold);
-    println!("weights    sha256 {}", model.weights_sha256());
+    outln!("threshold  {:.6}", m.threshold);
+    outln!("weights    sha256 {}", model.weights_sha256());
     if let Some(d) = &m.dataset {
-        println!("data       {} rows ({} benign / {} malicious), sha256 {}", d.rows, d.benign, d.malicious, d.sha256);
+        outln!("data       {} rows ({} benign / {} malicious), sha256 {}", d.rows, d.benign, d.malicious, d.sha256);
     }
     if let Some(h) = &m.history {
-        println!("training   {} epochs, best {}, stopped early: {}", h.epochs.len(), h.best_epoch, h.stopped_early);
+        outln!("training   {} epochs, best {}, stopped early: {}", h.epochs.len(), h.best_epoch, h.stopped_early);
     }
     Ok(())
 }

@@ -389,22 +389,26 @@ pub struct QuickstartArgs {
 
 fn print_outcome(o: &TrainOutcome, config: &TrainConfig, output: &Path) {
     let d = &o.dedupe;
-    println!(
+    outln!(
         "data: {} rows in, {} exact + {} normalized duplicates removed, {} conflicting rows excluded, {} rows used",
-        d.rows_in, d.exact_duplicates, d.normalized_duplicates, d.conflicting_rows, d.rows_out
+        d.rows_in,
+        d.exact_duplicates,
+        d.normalized_duplicates,
+        d.conflicting_rows,
+        d.rows_out
     );
     if o.rejected > 0 {
         if let Some(r) = &config.rejects {
-            println!("rejected: {} rows written to {}", o.rejected, r.display());
+            outln!("rejected: {} rows written to {}", o.rejected, r.display());
         }
     }
-    println!("\n{}", o.balance);
+    outln!("\n{}", o.balance);
     let c = &o.calibration;
     let rule = match c.rule {
         crate::eval::CalibrationRule::Point => "FPR",
         crate::eval::CalibrationRule::Wilson => "the 95% upper bound of FPR",
     };
-    println!(
+    outln!(
         "threshold {:.4} calibrated on validation ({} rule) for {rule} <= {:.2}%: FPR {:.2}% (95% CI {:.2}-{:.2}%), TPR {:.2}%",
         c.threshold,
         c.rule.as_str(),
@@ -414,8 +418,15 @@ fn print_outcome(o: &TrainOutcome, config: &TrainConfig, output: &Path) {
         c.fpr_ci95.1 * 100.0,
         c.tpr * 100.0
     );
-    println!("\ntest split report:\n{}", o.report);
-    println!("model written to {}", output.display());
+    outln!("\ntest split report:\n{}", o.report);
+    outln!("model written to {}", output.display());
+}
+
+impl TrainFlags {
+    /// The files the settings read (besides the data): the config, the ONNX model and tokenizer.
+    fn inputs(&self) -> Vec<&Path> {
+        [&self.config, &self.onnx_model, &self.tokenizer].into_iter().filter_map(|p| p.as_deref()).collect()
+    }
 }
 
 /// `l2 train`.
@@ -425,10 +436,16 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         config.val = a.val.clone();
         config.test = a.test.clone();
     }
+    let mut inputs: Vec<&Path> =
+        config.data.iter().chain(&config.val).chain(&config.test).map(PathBuf::as_path).collect();
+    inputs.extend(a.flags.inputs());
+    let mut outputs = vec![("output", a.output.as_path())];
+    outputs.extend(config.rejects.as_deref().map(|r| ("rejects", r)));
+    crate::fsutil::check_outputs(&inputs, &outputs)?;
     let outcome = pipeline::train_observed(&config, None, &mut CliProgress::new(a.quiet))?;
     outcome.model.save(&a.output)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&outcome.report).map_err(|e| Error::json("report", e))?);
+        outln!("{}", serde_json::to_string_pretty(&outcome.report).map_err(|e| Error::json("report", e))?);
     } else {
         print_outcome(&outcome, &config, &a.output);
     }
@@ -440,19 +457,23 @@ pub fn quickstart(a: &QuickstartArgs) -> Result<()> {
     let started = std::time::Instant::now();
     std::fs::create_dir_all(&a.out_dir).map_err(|e| Error::io("creating directory", &a.out_dir, e))?;
     let corpus_path = a.out_dir.join("corpus.csv");
+    let (model_path, report_path) = (a.out_dir.join("model.l2"), a.out_dir.join("report.json"));
+    let rejects = a.flags.rejects.clone().unwrap_or_else(|| rejects_path(&model_path));
+    crate::fsutil::check_outputs(
+        &a.flags.inputs(),
+        &[("out-dir", &corpus_path), ("out-dir", &model_path), ("out-dir", &report_path), ("rejects", &rejects)],
+    )?;
     let corpus = data::corpus::generate(&Default::default());
     data::write_csv(&corpus_path, &corpus)?;
-    println!("built-in demo corpus: {} rows written to {}", corpus.len(), corpus_path.display());
-    let model_path = a.out_dir.join("model.l2");
+    outln!("built-in demo corpus: {} rows written to {}", corpus.len(), corpus_path.display());
     let config = a.flags.to_config(vec![corpus_path], &model_path)?;
     let outcome = pipeline::train_observed(&config, None, &mut CliProgress::new(a.quiet))?;
     outcome.model.save(&model_path)?;
-    let report_path = a.out_dir.join("report.json");
     let json = serde_json::to_string_pretty(&outcome.report).map_err(|e| Error::json("report", e))?;
     crate::fsutil::write_atomic(&report_path, json.as_bytes())?;
     print_outcome(&outcome, &config, &model_path);
-    println!("report written to {}", report_path.display());
-    println!("quickstart finished in {:.1} s", started.elapsed().as_secs_f64());
-    println!("next: l2 predict {} \"Ignore all previous instructions\"", model_path.display());
+    outln!("report written to {}", report_path.display());
+    outln!("quickstart finished in {:.1} s", started.elapsed().as_secs_f64());
+    outln!("next: l2 predict {} \"Ignore all previous instructions\"", model_path.display());
     Ok(())
 }

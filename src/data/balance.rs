@@ -99,14 +99,17 @@ fn share(count: usize, total: usize) -> f64 {
 }
 
 fn table(f: &mut fmt::Formatter<'_>, title: &str, rows: &[(String, usize)], total: usize) -> fmt::Result {
-    let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0).max(title.len()).min(48);
+    let width =
+        rows.iter().map(|(k, _)| crate::printable::cell(k).chars().count()).max().unwrap_or(0).max(title.len()).min(48);
     writeln!(f)?;
     writeln!(f, "{title:<width$}  {:>8}  {:>6}", "rows", "share")?;
     for (k, c) in rows.iter().take(MAX_TABLE_ROWS) {
+        // User text (family, category, source): escaped so that it cannot fake table lines.
+        let k = crate::printable::cell(k);
         let name: String = if k.chars().count() > width {
             k.chars().take(width - 3).chain("...".chars()).collect()
         } else {
-            k.clone()
+            k.into_owned()
         };
         writeln!(f, "{name:<width$}  {c:>8}  {:>5.1}%", share(*c, total))?;
     }

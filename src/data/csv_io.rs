@@ -1,9 +1,11 @@
 //! Reading and writing the training CSV schema, with per-row validation.
 //!
-//! Files are read whole into memory and parsed as bytes ([`csv::ByteRecord`]), so that invalid UTF-8 is
-//! reported per field (file, line, column) instead of aborting the whole read.
+//! Files are read whole into memory and tokenized as bytes ([`super::csv_syntax`]), so that invalid
+//! UTF-8 is reported per field (file, line, column) instead of aborting the whole read, and a quoting
+//! mistake costs the one row it is in.
 
-use super::{LoadOptions, Loaded, Record, Reject, Severity, BENIGN, COLUMNS, MALICIOUS};
+use super::csv_syntax::{RawRecord, Step, Tokenizer};
+use super::{LineTally, LoadOptions, Loaded, Record, Reject, Severity, BENIGN, COLUMNS, MALICIOUS};
 use crate::error::{Error, Result, RowError};
 use std::path::Path;
 
@@ -28,11 +30,13 @@ struct Columns {
 }
 
 impl Columns {
-    fn from_header(file: &str, header: &csv::ByteRecord) -> Result<Columns> {
+    fn from_header(file: &str, header: &RawRecord) -> Result<Columns> {
+        let line = header.line;
         let mut names = Vec::with_capacity(header.len());
         for (i, raw) in header.iter().enumerate() {
-            let name = std::str::from_utf8(raw)
-                .map_err(|_| Error::InvalidData(format!("{file}:1: header column {} is not valid UTF-8", i + 1)))?;
+            let name = std::str::from_utf8(raw).map_err(|_| {
+                Error::InvalidData(format!("{file}:{line}: header column {} is not valid UTF-8", i + 1))
+            })?;
             names.push(name.trim().to_ascii_lowercase());
         }
         let find = |col: &str| -> Result<Option<usize>> {
@@ -40,7 +44,7 @@ impl Columns {
             let first = hits.next();
             if let Some(second) = hits.next() {
                 return Err(Error::InvalidData(format!(
-                    "{file}:1: column `{col}` appears twice (columns {} and {})",
+                    "{file}:{line}: column `{col}` appears twice (columns {} and {})",
                     first.map_or(0, |f| f + 1),
                     second + 1
                 )));
@@ -82,52 +86,73 @@ pub(super) fn read_csv(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
 
 /// Parse CSV bytes; `file` names the input in errors, `stem` is the default `source`.
 pub(super) fn parse_bytes(bytes: &[u8], file: &str, stem: &str, opts: &LoadOptions) -> Result<Loaded> {
+    if opts.max_field_bytes == 0 {
+        return Err(Error::param("max_field_bytes", 0, "must be at least 1"));
+    }
     let data = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
-    let mut row = csv::ByteRecord::new();
-    let read = |reader: &mut csv::Reader<&[u8]>, row: &mut csv::ByteRecord| {
-        reader.read_byte_record(row).map_err(|e| Error::InvalidData(format!("{file}: unreadable CSV: {e}")))
-    };
-    if !read(&mut reader, &mut row)? {
-        return Err(Error::InvalidData(format!("{file}: empty file (expected a header with at least `text,label`)")));
+    let mut tok = Tokenizer::new(data, opts.max_field_bytes, opts.max_field_lines);
+    let mut row = RawRecord::default();
+    match tok.next(&mut row) {
+        Step::End => {
+            return Err(Error::InvalidData(format!(
+                "{file}: empty file (expected a header with at least `text,label`)"
+            )))
+        }
+        Step::Broken(e) => return Err(Error::InvalidData(format!("{file}:{}: header: {}", row.line, e.reason))),
+        Step::Record => {}
     }
     let cols = Columns::from_header(file, &row)?;
     let mut loaded = Loaded::default();
-    let mut lines = LineCounter::default();
-    while read(&mut reader, &mut row)? {
-        let line = lines.line_at(data, row.position().map_or(0, |p| p.byte()));
-        match parse_row(&row, &cols, file, stem, line) {
-            Ok(record) => loaded.records.push(record),
-            Err(reject) => loaded.rejects.push(reject),
+    let mut lines = LineTally { header: row.lines, ..LineTally::default() };
+    loop {
+        match tok.next(&mut row) {
+            Step::End => break,
+            Step::Broken(e) => {
+                let field = cols.names.get(e.field).cloned();
+                loaded.rejects.push(Reject {
+                    error: RowError { file: file.to_string(), line: row.line, field, reason: e.reason },
+                    text: String::from_utf8_lossy(tok.first_line(&row)).into_owned(),
+                });
+                tok.resync(&mut row);
+                lines.rejected += 1;
+            }
+            Step::Record if row.len() != cols.width && row.lines > 1 => {
+                // A record of the wrong shape that spans lines is what a misplaced quote makes: its
+                // first line is the reject, and the lines after it are read again as rows.
+                let reason = format!(
+                    "expected {} fields (as in the header), found {} in a record spanning lines {}-{}: a quote is \
+                     probably misplaced; the lines after this one are read again as rows",
+                    cols.width,
+                    row.len(),
+                    row.line,
+                    row.line + row.lines - 1
+                );
+                loaded.rejects.push(Reject {
+                    error: RowError { file: file.to_string(), line: row.line, field: None, reason },
+                    text: String::from_utf8_lossy(tok.first_line(&row)).into_owned(),
+                });
+                tok.resync(&mut row);
+                lines.rejected += 1;
+            }
+            Step::Record => match parse_row(&row, &cols, file, stem, row.line) {
+                Ok(record) => {
+                    loaded.records.push(record);
+                    lines.rows += row.lines;
+                }
+                Err(reject) => {
+                    loaded.rejects.push(reject);
+                    lines.rejected += row.lines;
+                }
+            },
         }
     }
+    lines.blank = tok.blank_lines();
+    lines.total = lines.header + lines.rows + lines.rejected + lines.blank;
+    loaded.lines = lines;
     if !opts.skip_invalid && !loaded.rejects.is_empty() {
         return Err(rows_error(&loaded.rejects));
     }
     Ok(loaded)
-}
-
-/// Physical line numbers from byte offsets. The csv crate's own line count lags by one after a CRLF
-/// or blank lines (a record's position is taken before the terminator of the previous record and any
-/// blank lines are consumed), so the start is found here: skip terminator bytes, count `\n`s.
-#[derive(Default)]
-struct LineCounter {
-    /// Bytes before this offset are counted.
-    cursor: usize,
-    /// `\n`s before `cursor`.
-    newlines: u64,
-}
-
-impl LineCounter {
-    fn line_at(&mut self, data: &[u8], offset: u64) -> u64 {
-        let mut at = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len()).max(self.cursor);
-        while at < data.len() && matches!(data[at], b'\r' | b'\n') {
-            at += 1;
-        }
-        self.newlines += data[self.cursor..at].iter().filter(|&&b| b == b'\n').count() as u64;
-        self.cursor = at;
-        self.newlines + 1
-    }
 }
 
 /// The [`Error::InvalidRows`] for a list of rejects (the first [`MAX_KEPT_ERRORS`], with the total).
@@ -138,7 +163,7 @@ pub(super) fn rows_error(rejects: &[Reject]) -> Error {
     }
 }
 
-fn parse_row(row: &csv::ByteRecord, cols: &Columns, file: &str, stem: &str, line: u64) -> Result<Record, Reject> {
+fn parse_row(row: &RawRecord, cols: &Columns, file: &str, stem: &str, line: u64) -> Result<Record, Reject> {
     let text_lossy = || row.get(cols.text).map(|t| String::from_utf8_lossy(t).into_owned()).unwrap_or_default();
     let fail = |field: Option<&str>, reason: String| Reject {
         error: RowError { file: file.to_string(), line, field: field.map(str::to_string), reason },
@@ -203,13 +228,14 @@ fn parse_row(row: &csv::ByteRecord, cols: &Columns, file: &str, stem: &str, line
     Ok(record)
 }
 
-/// A value quoted in an error message, cut to a readable length.
+/// A value quoted in an error message, cut to a readable length, control characters escaped.
 fn shorten(s: &str) -> String {
     const MAX: usize = 40;
-    match s.char_indices().nth(MAX) {
+    let cut = match s.char_indices().nth(MAX) {
         Some((i, _)) => format!("{}...", &s[..i]),
         None => s.to_string(),
-    }
+    };
+    crate::printable::cell(&cut).into_owned()
 }
 
 fn create(path: &Path) -> Result<csv::Writer<std::io::BufWriter<std::fs::File>>> {

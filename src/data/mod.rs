@@ -5,6 +5,7 @@
 
 mod balance;
 mod csv_io;
+mod csv_syntax;
 mod dedupe;
 mod record;
 mod split;
@@ -21,11 +22,67 @@ use crate::error::{Result, RowError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// The default longest field [`read_csv`] accepts (1 MiB): a quoted field still open after this many
+/// bytes is a missing closing quote, not a prompt.
+pub const DEFAULT_MAX_FIELD_BYTES: usize = 1 << 20;
+
+/// The default most line breaks a quoted field may span ([`read_csv`]).
+pub const DEFAULT_MAX_FIELD_LINES: u64 = 1000;
+
 /// How to treat invalid rows while loading.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// Continue past invalid rows (they are returned in [`Loaded::rejects`]) instead of failing.
     pub skip_invalid: bool,
+    /// The longest field, in bytes (default [`DEFAULT_MAX_FIELD_BYTES`]); a longer one, or a quoted
+    /// field still open after this many bytes, makes its row invalid.
+    pub max_field_bytes: usize,
+    /// The most line breaks a quoted field may span (default [`DEFAULT_MAX_FIELD_LINES`]); a quote
+    /// that runs on longer makes its row invalid.
+    pub max_field_lines: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            skip_invalid: false,
+            max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
+            max_field_lines: DEFAULT_MAX_FIELD_LINES,
+        }
+    }
+}
+
+impl LoadOptions {
+    /// The defaults with `skip_invalid` as given.
+    pub fn skipping_invalid(skip_invalid: bool) -> LoadOptions {
+        LoadOptions { skip_invalid, ..LoadOptions::default() }
+    }
+}
+
+/// Where the physical lines of the input went: every line of every file is counted exactly once, so
+/// `total = header + rows + rejected + blank`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineTally {
+    /// Physical lines read.
+    pub total: u64,
+    /// Lines of the header records.
+    pub header: u64,
+    /// Lines of the rows that were read as records (a quoted field may span several).
+    pub rows: u64,
+    /// Lines of the rows that were rejected as invalid.
+    pub rejected: u64,
+    /// Blank lines (skipped).
+    pub blank: u64,
+}
+
+impl LineTally {
+    fn add(&mut self, o: &LineTally) {
+        self.total += o.total;
+        self.header += o.header;
+        self.rows += o.rows;
+        self.rejected += o.rejected;
+        self.blank += o.blank;
+    }
 }
 
 /// A row that was not used, with why; written to the rejects file.
@@ -63,6 +120,8 @@ pub struct Loaded {
     pub rejects: Vec<Reject>,
     /// Merge / de-duplication counts (zero when not merged).
     pub dedupe: DedupeStats,
+    /// Where the physical lines of the files went (zero for rows that came from no file).
+    pub lines: LineTally,
 }
 
 /// Read one CSV file in the training schema. Fails with [`crate::Error::InvalidRows`] listing the invalid
@@ -71,11 +130,21 @@ pub struct Loaded {
 /// - Columns are found by header name (case-insensitive, trimmed); `text` and `label` are required (a
 ///   missing one is [`crate::Error::InvalidData`] naming the file and the column), the other
 ///   [`COLUMNS`] and `group` are optional with the defaults of [`Record`], and extra columns are ignored.
-/// - RFC 4180 quoting, fields spanning lines, UTF-8 with or without a BOM.
+/// - RFC 4180 quoting, fields spanning lines, UTF-8 with or without a BOM. Records end at `\n`,
+///   `\r\n` or a lone `\r`; blank lines are skipped. Quoting is strict, so that a mistake never
+///   swallows the rows after it: a quoted field that is never closed, a field longer than
+///   `max_field_bytes` (a quoted one still open after that many bytes), a quoted field spanning more
+///   than `max_field_lines` line breaks, and anything but `,` or the
+///   line's end after a closing quote (`"abc"def`) make the row invalid, naming the line and column
+///   where the field opened or the stray character stands. A `"` inside an unquoted field is kept.
 /// - Each invalid row gives one [`RowError`] with the 1-based physical line where the record starts
-///   (header = line 1) and the field to blame: wrong field count, NUL byte or invalid UTF-8 in any field,
-///   empty (whitespace-only) `text`, `label` not 0/1, `severity` unknown, `confidence` not a number in
-///   [0, 1]. Empty optional fields take their defaults.
+///   (header = line 1) and the field to blame: a quoting error as above, wrong field count, NUL byte or
+///   invalid UTF-8 in any field, empty (whitespace-only) `text`, `label` not 0/1, `severity` unknown,
+///   `confidence` not a number in [0, 1]. Empty optional fields take their defaults.
+/// - Resynchronisation: after a quoting error, or a record of the wrong field count that spans lines
+///   (what a misplaced quote makes), the reject is the record's first line and reading resumes on the
+///   next physical line, so one mistake costs one row. [`Loaded::lines`] accounts for every physical
+///   line (header, rows, rejected, blank).
 /// - With `skip_invalid` every invalid row is returned in [`Loaded::rejects`]; otherwise the error lists
 ///   them (the first 1000, with the exact total). [`Loaded::dedupe`] stays zero (no merging here).
 pub fn read_csv(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
@@ -100,18 +169,20 @@ pub fn load_files(paths: &[PathBuf], opts: &LoadOptions) -> Result<Loaded> {
     }
     let mut records = Vec::new();
     let mut rejects = Vec::new();
-    let lenient = LoadOptions { skip_invalid: true };
+    let mut lines = LineTally::default();
+    let lenient = LoadOptions { skip_invalid: true, ..opts.clone() };
     for p in paths {
         let loaded = read_csv(p, &lenient)?;
         records.extend(loaded.records);
         rejects.extend(loaded.rejects);
+        lines.add(&loaded.lines);
     }
     if !opts.skip_invalid && !rejects.is_empty() {
         return Err(csv_io::rows_error(&rejects));
     }
     let (records, conflicts, stats) = dedupe(records);
     rejects.extend(conflicts);
-    Ok(Loaded { records, rejects, dedupe: stats })
+    Ok(Loaded { records, rejects, dedupe: stats, lines })
 }
 
 /// Remove exact and normalized duplicates and exclude texts with conflicting labels (to rejects).
@@ -155,7 +226,7 @@ pub fn keep_rejects(rejects: &[Reject], path: Option<&Path>) -> Result<()> {
 /// [`load_files`], then [`keep_rejects`]: the files merged and de-duplicated, with every rejected row
 /// (invalid with `skip_invalid`, label conflicts) written to `rejects`.
 pub fn load_files_keeping_rejects(paths: &[PathBuf], skip_invalid: bool, rejects: Option<&Path>) -> Result<Loaded> {
-    let loaded = load_files(paths, &LoadOptions { skip_invalid })?;
+    let loaded = load_files(paths, &LoadOptions::skipping_invalid(skip_invalid))?;
     keep_rejects(&loaded.rejects, rejects)?;
     Ok(loaded)
 }

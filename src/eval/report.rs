@@ -6,6 +6,7 @@ use super::confusion::Confusion;
 use super::metrics::{average_precision, check_finite, roc_auc, wilson, Z95};
 use crate::data::Record;
 use crate::error::{Error, Result};
+use crate::printable::cell;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -423,7 +424,7 @@ fn write_groups(
     writeln!(f)?;
     writeln!(f, "{title:<w$}  {:>7}  {flagged:>8}  {rate:>8}", "rows")?;
     for g in groups {
-        writeln!(f, "{:<w$}  {:>7}  {:>8}  {:>8}", g.name, g.rows, g.flagged, pct(g.rate))?;
+        writeln!(f, "{:<w$}  {:>7}  {:>8}  {:>8}", cell(&g.name), g.rows, g.flagged, pct(g.rate))?;
     }
     Ok(())
 }
@@ -466,7 +467,13 @@ impl fmt::Display for Report {
             let w = h.misclassified.iter().map(|m| m.origin.chars().count()).max().unwrap_or(0).max(6);
             writeln!(f, "  {:>7}  {:<w$}  text", "score", "origin")?;
             for m in &h.misclassified {
-                writeln!(f, "  {:>7.4}  {:<w$}  {}", m.score, m.origin, display_text(&m.text, DISPLAY_TEXT_CHARS))?;
+                writeln!(
+                    f,
+                    "  {:>7.4}  {:<w$}  {}",
+                    m.score,
+                    cell(&m.origin),
+                    display_text(&m.text, DISPLAY_TEXT_CHARS)
+                )?;
             }
         }
         writeln!(f)?;

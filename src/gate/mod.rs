@@ -25,6 +25,7 @@ pub mod sim;
 use crate::data::Record;
 use crate::error::{Error, Result};
 use crate::eval::{self, Comparison, Criterion, Histogram, Latency, MetricChange, RocPoint, Status, Targets};
+use crate::printable::cell;
 use crate::registry::Registry;
 use crate::Model;
 use serde::{Deserialize, Serialize};
@@ -293,8 +294,8 @@ impl GateReport {
 impl fmt::Display for GateReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "Release gate: {}", self.verdict())?;
-        writeln!(f, "  baseline   {}", self.baseline.name)?;
-        writeln!(f, "  candidate  {}", self.candidate.name)?;
+        writeln!(f, "  baseline   {}", cell(&self.baseline.name))?;
+        writeln!(f, "  candidate  {}", cell(&self.candidate.name))?;
         writeln!(
             f,
             "  test rows {}, hard negatives {}, simulation {} ({})",
@@ -322,7 +323,7 @@ impl fmt::Display for GateReport {
                 self.candidate.hard_negative_failures.len()
             )?;
             for t in &self.candidate.hard_negative_failures {
-                writeln!(f, "    - {t}")?;
+                writeln!(f, "    - {}", cell(t))?;
             }
         }
         Ok(())

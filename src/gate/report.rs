@@ -150,16 +150,24 @@ pub fn markdown(r: &GateReport) -> String {
     s
 }
 
-/// Write `gate.md`, `roc.svg`, `hist_baseline.svg` and `hist_candidate.svg` into `dir`; returns the
-/// markdown's path.
+/// The files [`write`] writes into its directory.
+pub const FILES: [&str; 5] = ["roc.svg", "hist_baseline.svg", "hist_candidate.svg", "gate.md", "gate.json"];
+
+/// The paths [`write`] writes in `dir`, named for [`crate::fsutil::check_outputs`].
+pub fn outputs(dir: &Path) -> Vec<(&'static str, PathBuf)> {
+    FILES.iter().map(|f| ("report", dir.join(f))).collect()
+}
+
+/// Write [`FILES`] (`gate.md`, `gate.json`, `roc.svg`, `hist_baseline.svg`, `hist_candidate.svg`)
+/// into `dir`; returns the markdown's path.
 pub fn write(r: &GateReport, dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io("creating directory", dir, e))?;
     let files = [
-        ("roc.svg", roc_svg(r)?),
-        ("hist_baseline.svg", histogram_svg("baseline", &r.curves.hist[0], r.baseline.report.threshold)?),
-        ("hist_candidate.svg", histogram_svg("candidate", &r.curves.hist[1], r.candidate.report.threshold)?),
-        ("gate.md", markdown(r)),
-        ("gate.json", r.to_json()?),
+        (FILES[0], roc_svg(r)?),
+        (FILES[1], histogram_svg("baseline", &r.curves.hist[0], r.baseline.report.threshold)?),
+        (FILES[2], histogram_svg("candidate", &r.curves.hist[1], r.candidate.report.threshold)?),
+        (FILES[3], markdown(r)),
+        (FILES[4], r.to_json()?),
     ];
     for (name, text) in &files {
         crate::fsutil::write_atomic(&dir.join(name), text.as_bytes())?;

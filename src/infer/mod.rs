@@ -141,7 +141,10 @@ impl Scorer {
     }
 
     /// Score `n` row-major embeddings `x` (`n x input_dims`) into `out` (`n`): sigmoid probabilities.
-    /// Non-finite inputs are an error.
+    /// Non-finite inputs are an error, and so is a non-finite value anywhere in the network (a finite
+    /// input too large for the weights overflows): a score that could not be computed is never
+    /// returned, so no caller can mistake it for a benign one. On an error `out` holds no usable
+    /// scores.
     pub fn score_into(&self, x: &[f32], out: &mut [f32]) -> Result<()> {
         self.run_into(x, out, true)
     }
@@ -174,16 +177,22 @@ impl Scorer {
             s.b.ensure(CHUNK * self.y_stride);
             s.q.ensure(CHUNK * self.q_stride);
             s.sx.ensure(CHUNK);
-            for (xc, oc) in x.chunks(CHUNK * d).zip(out.chunks_mut(CHUNK)) {
-                self.forward(xc, oc, s, sigmoid_out);
+            for (c, (xc, oc)) in x.chunks(CHUNK * d).zip(out.chunks_mut(CHUNK)).enumerate() {
+                self.forward(xc, oc, s, sigmoid_out).map_err(|(row, layer)| (c * CHUNK + row, layer))?;
             }
+            Ok(())
         };
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        let ran = SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut s) => run(&mut s),
             // Only reachable if scoring re-enters itself on this thread; correct, just allocating.
             Err(_) => run(&mut Scratch::default()),
         });
-        Ok(())
+        ran.map_err(|(row, layer)| {
+            Error::InvalidData(format!(
+                "embedding row {row}: layer {layer} of the network computed a non-finite value (the input is too \
+                 large for the weights); no score can be computed for it"
+            ))
+        })
     }
 
     /// Score one embedding (no heap allocation after the thread's first call).
@@ -217,8 +226,15 @@ impl Scorer {
         })
     }
 
-    /// One chunk (`out.len() <= CHUNK` rows) through every layer.
-    fn forward(&self, x: &[f32], out: &mut [f32], s: &mut Scratch, sigmoid_out: bool) {
+    /// One chunk (`out.len() <= CHUNK` rows) through every layer; on a non-finite activation, the
+    /// (row, layer) where it appeared.
+    fn forward(
+        &self,
+        x: &[f32],
+        out: &mut [f32],
+        s: &mut Scratch,
+        sigmoid_out: bool,
+    ) -> std::result::Result<(), (usize, usize)> {
         let m = out.len();
         let ys = self.y_stride;
         let (mut cur, mut next) = (s.a.as_mut_slice(), s.b.as_mut_slice());
@@ -229,6 +245,7 @@ impl Scorer {
                 for (i, l) in layers.iter().enumerate() {
                     let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
                     k.f32_layer(FloatCall { x: src, xs, m, l, y: next, ys, relu: i + 1 < n });
+                    check_finite(k, next, m, ys, l.width()).map_err(|r| (r, i))?;
                     std::mem::swap(&mut cur, &mut next);
                 }
             }
@@ -237,6 +254,7 @@ impl Scorer {
                 for (i, l) in layers.iter().enumerate() {
                     let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
                     k.f16_layer(FloatCall { x: src, xs, m, l, y: next, ys, relu: i + 1 < n });
+                    check_finite(k, next, m, ys, l.width()).map_err(|r| (r, i))?;
                     std::mem::swap(&mut cur, &mut next);
                 }
             }
@@ -248,6 +266,7 @@ impl Scorer {
                     let (src, xs): (&[f32], usize) = if i == 0 { (x, self.input_dims) } else { (&*cur, ys) };
                     k.quantize_rows(QuantCall { x: src, xs, k: l.inputs, m, q, qs, sx });
                     k.i8_layer(IntCall { q, qs, sx, m, l, y: next, ys, relu: i + 1 < n });
+                    check_finite(k, next, m, ys, l.width()).map_err(|r| (r, i))?;
                     std::mem::swap(&mut cur, &mut next);
                 }
             }
@@ -255,5 +274,15 @@ impl Scorer {
         for (r, o) in out.iter_mut().enumerate() {
             *o = if sigmoid_out { sigmoid(cur[r * ys]) } else { cur[r * ys] };
         }
+        Ok(())
+    }
+}
+
+/// The first of `m` rows (stride `ys`) whose first `width` activations hold a non-finite value. Only
+/// the columns this layer wrote are read: the rest of the scratch may hold anything.
+fn check_finite(k: &Ops, y: &[f32], m: usize, ys: usize, width: usize) -> std::result::Result<(), usize> {
+    match (0..m).find(|&r| !k.all_finite(&y[r * ys..r * ys + width])) {
+        Some(r) => Err(r),
+        None => Ok(()),
     }
 }

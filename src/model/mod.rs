@@ -149,10 +149,10 @@ impl Model {
         Ok(Model { meta, weights, engine })
     }
 
-    /// Load and verify a model file.
+    /// Load and verify a model file (at most [`crate::fsutil::max_model_bytes`] bytes are read).
     pub fn load(path: impl AsRef<Path>) -> Result<Model> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::io("reading model", path, e))?;
+        let bytes = crate::fsutil::read_capped(path, crate::fsutil::max_model_bytes()?, "model")?;
         Self::from_bytes_named(&bytes, &path.display().to_string())
     }
 

@@ -111,7 +111,8 @@ impl TrainConfig {
         }
     }
 
-    /// Parse the JSON form (unknown keys are an error naming them). A `"preset"` key picks the
+    /// Parse the JSON form (unknown keys are an error naming them; settings are objects, never
+    /// arrays read by position: see [`objects_by_name`]). A `"preset"` key picks the
     /// starting point the other keys change (default: `default`); nested objects (`train`, `split`,
     /// `embedder` ...) are merged key by key.
     pub fn from_json(json: &str) -> Result<TrainConfig> {
@@ -128,7 +129,7 @@ impl TrainConfig {
             serde_json::to_value(TrainConfig::preset(&preset)?).map_err(|e| Error::json("training config", e))?;
         let mut merged = base;
         merge(&mut merged, serde_json::Value::Object(given));
-        serde_json::from_value(merged).map_err(|e| Error::json("training config", e))
+        parse_config(&merged.to_string(), "training config")
     }
 
     /// Validate every setting before any work is done.
@@ -185,6 +186,46 @@ fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
     }
 }
 
+/// Parse a job's JSON config: the serde form, with every setting that is an object given as an
+/// object ([`objects_by_name`]).
+pub(crate) fn parse_config<T: Serialize + serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<T> {
+    let given: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::json(what, e))?;
+    let parsed: T = serde_json::from_value(given.clone()).map_err(|e| Error::json(what, e))?;
+    let shape = serde_json::to_value(&parsed).map_err(|e| Error::json(what, e))?;
+    objects_by_name(&given, &shape, "")?;
+    Ok(parsed)
+}
+
+/// Serde reads a struct from a JSON array too, by field position (`[["a.csv"], {...}, ...]` is a
+/// config), where one element too few or too many silently shifts every setting after it. A config
+/// must name its settings: wherever the parsed config is an object (`shape`, its serde form), the
+/// given JSON must be an object too. `path` names the place in errors (`train`, `split` ...).
+fn objects_by_name(given: &serde_json::Value, shape: &serde_json::Value, path: &str) -> Result<()> {
+    use serde_json::Value;
+    let name = if path.is_empty() { "config" } else { path };
+    match (given, shape) {
+        (Value::Object(g), Value::Object(s)) => {
+            for (k, v) in g {
+                if let Some(sv) = s.get(k) {
+                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    objects_by_name(v, sv, &p)?;
+                }
+            }
+            Ok(())
+        }
+        (Value::Array(g), Value::Array(s)) => {
+            for (i, (gv, sv)) in g.iter().zip(s).enumerate() {
+                objects_by_name(gv, sv, &format!("{name}[{i}]"))?;
+            }
+            Ok(())
+        }
+        (g, Value::Object(_)) if !g.is_object() => {
+            Err(Error::param(name, g, "must be a JSON object with named settings (not a list read by position)"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// What a training job produced.
 #[derive(Debug)]
 pub struct TrainOutcome {
@@ -221,17 +262,17 @@ impl JobObserver for train::Silent {}
 /// Load the job's data: the given rows, the files, or the built-in corpus; then de-duplicate. Rows
 /// rejected while the given rows were read come first in the rejects, then the label conflicts.
 fn load(config: &TrainConfig, rows: Option<data::Loaded>) -> Result<(data::Loaded, Vec<FileFingerprint>)> {
-    let opts = LoadOptions { skip_invalid: config.skip_invalid };
+    let opts = LoadOptions::skipping_invalid(config.skip_invalid);
     match rows {
         Some(given) => {
             let (records, conflicts, dedupe) = data::dedupe(given.records);
             let mut rejects = given.rejects;
             rejects.extend(conflicts);
-            Ok((data::Loaded { records, rejects, dedupe }, Vec::new()))
+            Ok((data::Loaded { records, rejects, dedupe, lines: given.lines }, Vec::new()))
         }
         None if config.data.is_empty() => {
             let (records, rejects, dedupe) = data::dedupe(data::corpus::generate(&Default::default()));
-            Ok((data::Loaded { records, rejects, dedupe }, Vec::new()))
+            Ok((data::Loaded { records, rejects, dedupe, ..Default::default() }, Vec::new()))
         }
         None => {
             let all: Vec<PathBuf> = config.data.iter().chain(&config.val).chain(&config.test).cloned().collect();
@@ -319,6 +360,10 @@ pub fn train_observed(
     observer: &mut dyn JobObserver,
 ) -> Result<TrainOutcome> {
     config.check()?;
+    if let Some(rejects) = &config.rejects {
+        let inputs: Vec<&std::path::Path> = config.data.iter().map(PathBuf::as_path).collect();
+        crate::fsutil::check_outputs(&inputs, &[("rejects", rejects)])?;
+    }
     let params = config.train.check()?;
     // A dense embedder is built before any data is read, so that a missing resource fails fast.
     let embedder = match &config.embedder {

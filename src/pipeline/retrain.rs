@@ -74,7 +74,7 @@ impl Default for RetrainConfig {
 impl RetrainConfig {
     /// Parse the JSON form (unknown keys are an error naming them).
     pub fn from_json(json: &str) -> Result<RetrainConfig> {
-        serde_json::from_str(json).map_err(|e| Error::json("retrain config", e))
+        super::parse_config(json, "retrain config")
     }
 
     /// Validate every setting before any work is done.
@@ -95,6 +95,30 @@ impl RetrainConfig {
         self.reinforce.check()?;
         self.training.check()?;
         self.gate.check()
+    }
+
+    /// Refuse to run when a file the job writes (in `out_dir`, the report directory, the rejects
+    /// file) is one of its inputs ([`crate::fsutil::check_outputs`]).
+    pub fn check_outputs(&self) -> Result<()> {
+        let baseline = PathBuf::from(&self.baseline);
+        let mut inputs: Vec<&Path> = vec![self.false_positives.as_path()];
+        inputs.extend(self.train.iter().chain(&self.test).chain(&self.hard_negatives).map(PathBuf::as_path));
+        inputs.extend(self.benign_sim.as_deref());
+        if baseline.is_file() {
+            inputs.push(&baseline);
+        }
+        let out = &self.out_dir;
+        let rejects = self.training.rejects.clone().unwrap_or_else(|| out.join("candidate.l2.rejects.csv"));
+        let mut outputs: Vec<(&str, PathBuf)> = vec![
+            ("out_dir", out.join("reinforced.csv")),
+            ("out_dir", out.join("composition.json")),
+            ("out_dir", self.candidate_path()),
+            ("rejects", rejects),
+            ("out_dir", out.join("retrain.json")),
+        ];
+        outputs.extend(crate::gate::report::outputs(&self.report_dir()));
+        let outputs: Vec<(&str, &Path)> = outputs.iter().map(|(n, p)| (*n, p.as_path())).collect();
+        crate::fsutil::check_outputs(&inputs, &outputs)
     }
 
     /// The candidate model's path.
@@ -240,6 +264,7 @@ impl RetrainSummary {
 pub fn retrain(config: &RetrainConfig, observer: &mut dyn RetrainObserver) -> Result<RetrainOutcome> {
     config.check()?;
     let out = &config.out_dir;
+    config.check_outputs()?;
     std::fs::create_dir_all(out).map_err(|e| Error::io("creating directory", out, e))?;
     let registry = if config.dry_run { None } else { Some(Registry::from_arg_or_env(config.registry.as_deref())?) };
     let baseline = Baseline::load(&config.baseline, config.registry.as_deref())?;

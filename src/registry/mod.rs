@@ -10,18 +10,34 @@
 //! Safety rules:
 //! - every file is written through a temp file, fsync and rename, so a crash leaves either the old or
 //!   the new file; the index is written last, so a model file without an index entry (an orphan) is
-//!   the worst a crash can leave, and it is reported by [`Registry::verify`], never used;
+//!   the worst a crash can leave, and it is reported by [`Registry::verify`], never used; the next
+//!   write (or `verify --fix`) removes the temp files of killed writers;
 //! - every operation runs under the lock, so concurrent writers (threads or processes) serialise;
-//! - every load verifies the index checksum and every model file's sha256 and size.
+//! - every load verifies the index checksum, the index's rules (unique ascending versions below
+//!   `next_version`, at most one version in production and one in staging) and every model file's
+//!   sha256 and size;
+//! - a model file's name is derived from its version (`models/v{N}.l2`); the index cannot point
+//!   anywhere else (an entry naming another file is rejected), and `models/` and its files must be a
+//!   real directory and regular files, so no operation reads or deletes outside the registry;
+//! - version numbers are never reused: a new version is above every version in the index and every
+//!   model file on disk; a registry with model files but no index is an error naming them, and
+//!   [`Registry::recover`] rebuilds the index from the files' own metadata.
+//!
+//! The index checksum detects corruption and careless edits, not an attacker who can write the
+//! directory (they could recompute it): what such a writer cannot do is steer the registry's file
+//! operations outside the directory, or make a model file load that fails its own integrity checks.
 
+mod layout;
 mod store;
 
 pub use store::{FaultPoint, FAULT_ENV};
 
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
+use crate::fsutil::read_capped;
 use crate::model::now_rfc3339;
 use crate::Model;
+use layout::{model_rel, scan, MODELS_DIR};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -35,7 +51,8 @@ pub const INDEX_FILE: &str = "registry.json";
 const FORMAT_TAG: &str = "l2core-registry";
 const FORMAT_VERSION: u32 = 1;
 const LOCK_FILE: &str = ".lock";
-const MODELS_DIR: &str = "models";
+/// The largest index a registry reads (64 MiB; an index of 100,000 versions is a few MiB).
+const MAX_INDEX_BYTES: u64 = 64 << 20;
 
 /// Where a version stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -87,7 +104,8 @@ impl std::str::FromStr for Stage {
 pub struct Entry {
     /// Version number (shown as `v{version}`); never reused, even after a removal.
     pub version: u32,
-    /// The model file, relative to the registry directory.
+    /// The model file, relative to the registry directory: always `models/v{version}.l2` (an index
+    /// naming any other file is rejected; the name is never used to find the file).
     pub file: String,
     /// sha256 (hex) of the model file's bytes.
     pub sha256: String,
@@ -111,6 +129,22 @@ impl Entry {
     /// `v{version}`.
     pub fn name(&self) -> String {
         format!("v{}", self.version)
+    }
+
+    /// The entry of a model file's `bytes` (parsed as `model`) registered as `version`.
+    fn of(version: u32, bytes: &[u8], model: &Model, source: String, note: String) -> Entry {
+        Entry {
+            version,
+            file: model_rel(version),
+            sha256: sha256_hex(bytes),
+            weights_sha256: model.weights_sha256(),
+            size: bytes.len() as u64,
+            added: now_rfc3339(),
+            source,
+            note,
+            stage: Stage::None,
+            meta: MetaSummary::of(model),
+        }
     }
 }
 
@@ -228,6 +262,9 @@ pub struct VerifyReport {
     pub orphans: Vec<String>,
     /// Temp files of interrupted writes; harmless.
     pub temp_files: Vec<String>,
+    /// Temp files removed before verifying (`verify --fix`, [`Registry::clean`]).
+    #[serde(default)]
+    pub removed: Vec<String>,
 }
 
 impl fmt::Display for VerifyReport {
@@ -243,6 +280,9 @@ impl fmt::Display for VerifyReport {
                 self.temp_files.len(),
                 self.temp_files.join(", ")
             )?;
+        }
+        if !self.removed.is_empty() {
+            write!(f, "; removed {} temp file(s): {}", self.removed.len(), self.removed.join(", "))?;
         }
         Ok(())
     }
@@ -298,15 +338,34 @@ impl Registry {
         Lock::acquire(&self.dir.join(LOCK_FILE), exclusive)
     }
 
-    /// Read and verify the index (checksum, every model file's size and sha256). Caller holds the lock.
-    fn load(&self) -> Result<Index> {
-        let path = self.dir.join(INDEX_FILE);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Index { next_version: 1, ..Index::default() })
+    /// The exclusive lock of a write, with the debris of killed writers cleaned first: every registry
+    /// write holds this lock, so a temp file found while holding it belongs to a writer that died.
+    fn lock_for_write(&self) -> Result<Lock> {
+        let lock = self.lock(true)?;
+        self.clean_debris();
+        Ok(lock)
+    }
+
+    /// Remove the temp files of interrupted writes; the names removed. Caller holds the exclusive lock.
+    fn clean_debris(&self) -> Vec<String> {
+        let mut removed = Vec::new();
+        for p in temp_debris(&self.dir).into_iter().chain(temp_debris(&self.dir.join(MODELS_DIR))) {
+            if std::fs::remove_file(&p).is_ok() {
+                removed.push(p.strip_prefix(&self.dir).unwrap_or(&p).display().to_string());
             }
-            Err(e) => return Err(Error::io("reading", &path, e)),
+        }
+        removed.sort();
+        removed
+    }
+
+    /// Read the index file and check it (format, checksum, invariants); `None` when there is none.
+    /// Model files are not read. Caller holds the lock.
+    fn read_index(&self) -> Result<Option<Index>> {
+        let path = self.dir.join(INDEX_FILE);
+        let bytes = match read_capped(&path, MAX_INDEX_BYTES, "registry index") {
+            Ok(b) => b,
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
         };
         let file: IndexFile =
             serde_json::from_slice(&bytes).map_err(|e| self.err(format!("{INDEX_FILE} is corrupt: {e}")))?;
@@ -323,27 +382,98 @@ impl Registry {
                 file.checksum
             )));
         }
-        for e in &file.index.entries {
+        self.check_index(&file.index)?;
+        Ok(Some(file.index))
+    }
+
+    /// The rules every index keeps: versions above 0, unique and ascending, below `next_version`; each
+    /// entry's file is the one its version names; at most one version in production and one in staging.
+    fn check_index(&self, index: &Index) -> Result<()> {
+        let tampered = |what: String| self.err(format!("{INDEX_FILE}: {what}: the index was modified or corrupted"));
+        let mut prev = 0u32;
+        for e in &index.entries {
+            if e.version <= prev {
+                return Err(tampered(format!(
+                    "version v{} follows v{prev} (versions are unique and ascending, from v1)",
+                    e.version
+                )));
+            }
+            prev = e.version;
+            let expected = model_rel(e.version);
+            if e.file != expected {
+                return Err(tampered(format!(
+                    "v{} names the file {:?}, but the file of v{} is always {expected}",
+                    e.version, e.file, e.version
+                )));
+            }
+        }
+        if index.next_version <= prev {
+            return Err(tampered(format!(
+                "next_version {} is not above the highest version v{prev}",
+                index.next_version
+            )));
+        }
+        for stage in [Stage::Production, Stage::Staging] {
+            let holders: Vec<String> = index.entries.iter().filter(|e| e.stage == stage).map(Entry::name).collect();
+            if holders.len() > 1 {
+                return Err(tampered(format!(
+                    "{} versions are in {stage} ({}), at most one may be",
+                    holders.len(),
+                    holders.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Read and verify the index and every model file's size and sha256. A registry whose `models/`
+    /// holds files but that has no index is an error naming them: the index was lost, and starting
+    /// afresh would hand out their version numbers again. Caller holds the lock.
+    fn load(&self) -> Result<Index> {
+        let index = match self.read_index()? {
+            Some(index) => index,
+            None => {
+                let files = scan(&self.dir)?;
+                let names: Vec<String> =
+                    files.versions.iter().map(|&v| model_rel(v)).chain(files.other.iter().cloned()).collect();
+                if !names.is_empty() {
+                    return Err(self.err(format!(
+                        "{INDEX_FILE} is missing but the registry holds {} model file(s): {}; run \
+                         `l2 registry recover` to rebuild the index from the model files' own metadata",
+                        names.len(),
+                        names.join(", ")
+                    )));
+                }
+                Index { next_version: 1, ..Index::default() }
+            }
+        };
+        for e in &index.entries {
             self.verify_entry(e)?;
         }
-        Ok(file.index)
+        Ok(index)
+    }
+
+    /// The model file of `version`, checked to stay inside the registry.
+    fn file_of(&self, version: u32) -> Result<PathBuf> {
+        layout::model_path(&self.dir, version, |r| self.err(r))
     }
 
     fn verify_entry(&self, e: &Entry) -> Result<Vec<u8>> {
-        let path = self.dir.join(&e.file);
-        let bytes = std::fs::read(&path).map_err(|err| self.err(format!("{} file {}: {err}", e.name(), e.file)))?;
+        let path = self.file_of(e.version)?;
+        let rel = model_rel(e.version);
+        let bytes = read_capped(&path, crate::fsutil::max_model_bytes()?, "model")
+            .map_err(|err| self.err(format!("{} file {rel}: {err}", e.name())))?;
         if bytes.len() as u64 != e.size {
             return Err(self.err(format!(
-                "{} file {} is {} bytes, the index says {}",
+                "{} file {rel} is {} bytes, the index says {}",
                 e.name(),
-                e.file,
                 bytes.len(),
                 e.size
             )));
         }
         let sha = sha256_hex(&bytes);
         if sha != e.sha256 {
-            return Err(self.err(format!("{} file {} sha256 is {sha}, the index says {}", e.name(), e.file, e.sha256)));
+            return Err(self.err(format!("{} file {rel} sha256 is {sha}, the index says {}", e.name(), e.sha256)));
         }
         Ok(bytes)
     }
@@ -412,34 +542,40 @@ impl Registry {
     /// Path of the model file of `spec` (verified).
     pub fn model_path(&self, spec: &str) -> Result<PathBuf> {
         let entry = self.show(spec)?;
-        Ok(self.dir.join(entry.file))
+        self.file_of(entry.version)
+    }
+
+    /// The version the next `add` takes: above every version in the index, every model file on disk
+    /// (an orphan's number is never handed out again) and `next_version`. The last number, u32::MAX,
+    /// is never handed out (nothing would come after it).
+    fn next_free_version(&self, index: &Index) -> Result<u32> {
+        let exhausted = || self.err("version numbers are exhausted (the next one would pass 4294967294)");
+        let on_disk = scan(&self.dir)?.versions.last().copied().unwrap_or(0);
+        let highest = on_disk.max(index.entries.last().map_or(0, |e| e.version));
+        let v = index.next_version.max(highest.checked_add(1).ok_or_else(exhausted)?).max(1);
+        if v == u32::MAX {
+            return Err(exhausted());
+        }
+        Ok(v)
     }
 
     /// Copy the model file at `model` into the registry as the next version.
     pub fn add(&self, model: &Path, note: &str) -> Result<Entry> {
-        let bytes = std::fs::read(model).map_err(|e| Error::io("reading model", model, e))?;
+        let bytes = read_capped(model, crate::fsutil::max_model_bytes()?, "model")?;
         let loaded = Model::from_bytes(&bytes).map_err(|e| match e {
             Error::Model { reason, .. } => Error::model(model.display().to_string(), reason),
             other => other,
         })?;
-        let _lock = self.lock(true)?;
+        let _lock = self.lock_for_write()?;
         let mut index = self.load()?;
-        let version = index.next_version.max(index.entries.iter().map(|e| e.version + 1).max().unwrap_or(1));
-        let file = format!("{MODELS_DIR}/v{version}.l2");
+        let version = self.next_free_version(&index)?;
+        let path = self.file_of(version)?;
+        if std::fs::symlink_metadata(&path).is_ok() {
+            return Err(self.err(format!("{} already exists; a model file is never overwritten", model_rel(version))));
+        }
         // Model first, index last: a crash in between leaves an unreferenced file, never a dangling entry.
-        write_atomic(&self.dir.join(&file), &bytes, self.fault, false)?;
-        let entry = Entry {
-            version,
-            file,
-            sha256: sha256_hex(&bytes),
-            weights_sha256: loaded.weights_sha256(),
-            size: bytes.len() as u64,
-            added: now_rfc3339(),
-            source: model.display().to_string(),
-            note: note.to_string(),
-            stage: Stage::None,
-            meta: MetaSummary::of(&loaded),
-        };
+        write_atomic(&path, &bytes, self.fault, false)?;
+        let entry = Entry::of(version, &bytes, &loaded, model.display().to_string(), note.to_string());
         index.entries.push(entry.clone());
         index.next_version = version + 1;
         index.log("add", version, format!("from {}", model.display()));
@@ -450,7 +586,7 @@ impl Registry {
     /// Promote `spec` to `stage` (staging or production). The previous holder of the stage steps down:
     /// staging to none, production to archived (and stays in the history for rollbacks).
     pub fn promote(&self, spec: &str, stage: Stage) -> Result<Entry> {
-        let _lock = self.lock(true)?;
+        let _lock = self.lock_for_write()?;
         let mut index = self.load()?;
         let v = self.resolve(&index, spec)?;
         let current = index.get(v).map(|e| e.stage).unwrap_or_default();
@@ -478,6 +614,7 @@ impl Registry {
         entry.stage = stage;
         let entry = entry.clone();
         index.log(&format!("promote-{stage}"), v, format!("was {current}"));
+        self.check_index(&index)?;
         self.save(&index)?;
         Ok(entry)
     }
@@ -485,7 +622,7 @@ impl Registry {
     /// Put the previous production version back in production; returns (the version taken out, the one
     /// now in production).
     pub fn rollback(&self) -> Result<(Entry, Entry)> {
-        let _lock = self.lock(true)?;
+        let _lock = self.lock_for_write()?;
         let mut index = self.load()?;
         let current = index.production().map(|e| e.version).ok_or_else(|| self.err("nothing is in production"))?;
         // Drop the current one and any removed versions from the top of the history.
@@ -507,13 +644,14 @@ impl Registry {
             index.get(current).cloned().ok_or_else(|| self.err(format!("no version v{current}")))?,
             index.get(previous).cloned().ok_or_else(|| self.err(format!("no version v{previous}")))?,
         );
+        self.check_index(&index)?;
         self.save(&index)?;
         Ok(out)
     }
 
     /// Remove `spec` (not the production version: roll back or promote another one first).
     pub fn remove(&self, spec: &str) -> Result<Entry> {
-        let _lock = self.lock(true)?;
+        let _lock = self.lock_for_write()?;
         let mut index = self.load()?;
         let v = self.resolve(&index, spec)?;
         let pos =
@@ -521,12 +659,12 @@ impl Registry {
         if index.entries[pos].stage == Stage::Production {
             return Err(self.err(format!("v{v} is in production; promote another version or roll back first")));
         }
+        let path = self.file_of(v)?;
         let entry = index.entries.remove(pos);
         index.production_history.retain(|&p| p != v);
-        index.log("remove", v, format!("file {}", entry.file));
+        index.log("remove", v, format!("file {}", model_rel(v)));
         // Index first, file last: a crash in between leaves an unreferenced file, never a dangling entry.
         self.save(&index)?;
-        let path = self.dir.join(&entry.file);
         std::fs::remove_file(&path).map_err(|e| Error::io("removing", &path, e))?;
         crate::fsutil::sync_dir(&self.dir.join(MODELS_DIR));
         Ok(entry)
@@ -536,17 +674,14 @@ impl Registry {
     pub fn verify(&self) -> Result<VerifyReport> {
         let _lock = self.lock(false)?;
         let index = self.load()?;
-        let referenced: std::collections::HashSet<&str> = index.entries.iter().map(|e| e.file.as_str()).collect();
-        let mut orphans = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(self.dir.join(MODELS_DIR)) {
-            for e in rd.filter_map(|e| e.ok()) {
-                let name = e.file_name().to_string_lossy().to_string();
-                let rel = format!("{MODELS_DIR}/{name}");
-                if !name.starts_with(crate::fsutil::TEMP_PREFIX) && !referenced.contains(rel.as_str()) {
-                    orphans.push(rel);
-                }
-            }
-        }
+        let files = scan(&self.dir)?;
+        let mut orphans: Vec<String> = files
+            .versions
+            .iter()
+            .filter(|&&v| index.get(v).is_none())
+            .map(|&v| model_rel(v))
+            .chain(files.other)
+            .collect();
         orphans.sort();
         let mut temp_files: Vec<String> = temp_debris(&self.dir)
             .into_iter()
@@ -554,7 +689,110 @@ impl Registry {
             .map(|p| p.strip_prefix(&self.dir).unwrap_or(&p).display().to_string())
             .collect();
         temp_files.sort();
-        Ok(VerifyReport { verified: index.entries.len(), orphans, temp_files })
+        Ok(VerifyReport { verified: index.entries.len(), orphans, temp_files, removed: Vec::new() })
+    }
+
+    /// Remove the temp files interrupted writes left (what `l2 registry verify --fix` does; every
+    /// write also does it first); the names removed. Model files, orphans included, are never removed.
+    pub fn clean(&self) -> Result<Vec<String>> {
+        let _lock = self.lock(true)?;
+        Ok(self.clean_debris())
+    }
+
+    /// Rebuild what the index lost from the model files' own metadata (`l2 registry recover`).
+    ///
+    /// With a valid index, every model file it does not list (an orphan `models/v{N}.l2`) that loads
+    /// as a model is added as version N. With no index, or one that fails its checks (kept beside it as
+    /// `registry.json.bad-<unix seconds>`), the index is rebuilt from every `models/v{N}.l2` that loads.
+    /// Recovered versions are in no stage (which one served is not in the model files): promote one.
+    /// Files that do not load are listed in the report and left where they are.
+    pub fn recover(&self) -> Result<RecoverReport> {
+        let _lock = self.lock_for_write()?;
+        let mut report = RecoverReport::default();
+        let mut index = match self.read_index() {
+            Ok(Some(index)) => index,
+            Ok(None) => {
+                report.rebuilt = true;
+                Index { next_version: 1, ..Index::default() }
+            }
+            Err(e) => {
+                let bad = format!(
+                    "{INDEX_FILE}.bad-{}",
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+                );
+                let from = self.dir.join(INDEX_FILE);
+                std::fs::rename(&from, self.dir.join(&bad)).map_err(|err| Error::io("renaming", from, err))?;
+                report.rebuilt = true;
+                report.bad_index = Some(format!("{bad} ({e})"));
+                Index { next_version: 1, ..Index::default() }
+            }
+        };
+        let files = scan(&self.dir)?;
+        report.skipped.extend(files.other.iter().map(|f| format!("{f}: not named v<N>.l2")));
+        for &v in &files.versions {
+            if index.get(v).is_some() {
+                continue;
+            }
+            let rel = model_rel(v);
+            let path = self.file_of(v)?;
+            let loaded = read_capped(&path, crate::fsutil::max_model_bytes()?, "model")
+                .and_then(|bytes| Model::from_bytes(&bytes).map(|m| (bytes, m)));
+            match loaded {
+                Ok((bytes, model)) => {
+                    let entry = Entry::of(v, &bytes, &model, format!("recovered from {rel}"), String::new());
+                    let at = index.entries.partition_point(|e| e.version < v);
+                    index.entries.insert(at, entry);
+                    index.log("recover", v, format!("from {rel}"));
+                    report.recovered.push(v);
+                }
+                Err(e) => report.skipped.push(format!("{rel}: {e}")),
+            }
+        }
+        let highest = index.entries.last().map_or(0, |e| e.version);
+        index.next_version = index.next_version.max(highest.saturating_add(1));
+        if report.rebuilt || !report.recovered.is_empty() {
+            self.check_index(&index)?;
+            self.save(&index)?;
+        }
+        report.versions = index.entries.len();
+        Ok(report)
+    }
+}
+
+/// What [`Registry::recover`] did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecoverReport {
+    /// Whether the index was rebuilt from scratch (it was missing or failed its checks).
+    pub rebuilt: bool,
+    /// Where the index that failed its checks was kept, and why it failed.
+    pub bad_index: Option<String>,
+    /// Versions added from their model files.
+    pub recovered: Vec<u32>,
+    /// Files left out, with why.
+    pub skipped: Vec<String>,
+    /// Versions in the index now.
+    pub versions: usize,
+}
+
+impl fmt::Display for RecoverReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(bad) = &self.bad_index {
+            writeln!(f, "the index failed its checks and was kept as {bad}")?;
+        }
+        let list: Vec<String> = self.recovered.iter().map(|v| format!("v{v}")).collect();
+        write!(
+            f,
+            "{} index: {} version(s) recovered from their model files{}{}; {} version(s) in the index",
+            if self.rebuilt { "rebuilt" } else { "kept the" },
+            self.recovered.len(),
+            if list.is_empty() { String::new() } else { format!(" ({})", list.join(", ")) },
+            if self.recovered.is_empty() { "" } else { ", in no stage: promote the one that serves" },
+            self.versions
+        )?;
+        for s in &self.skipped {
+            write!(f, "\nskipped {s}")?;
+        }
+        Ok(())
     }
 }
 

@@ -234,7 +234,7 @@ impl fmt::Display for Composition {
             self.malicious_pool
         )?;
         for (fam, n) in &self.malicious_families {
-            writeln!(f, "    {fam:<20} {n:>7}")?;
+            writeln!(f, "    {:<20} {n:>7}", crate::printable::cell(fam))?;
         }
         writeln!(
             f,

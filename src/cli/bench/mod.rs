@@ -74,9 +74,9 @@ pub fn bench(a: &BenchArgs) -> Result<()> {
     }
     let report = run(&model, &opts)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::json("bench report", e))?);
+        outln!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::json("bench report", e))?);
     } else {
-        println!("{report}");
+        outln!("{report}");
     }
     Ok(())
 }
