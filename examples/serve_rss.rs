@@ -21,13 +21,17 @@ fn main() -> l2core::Result<()> {
     let keep = args.iter().any(|a| a == "--keep-f32");
     let rounds_at = args.iter().position(|a| a == "--rounds");
     let rounds: usize = match rounds_at {
-        Some(i) => args.get(i + 1).and_then(|v| v.parse().ok()).ok_or_else(|| l2core::Error::param("rounds", "", "--rounds needs a number"))?,
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| l2core::Error::param("rounds", "", "--rounds needs a number"))?,
         None => 20,
     };
-    let model = match args.iter().enumerate().find(|(i, a)| !a.starts_with("--") && rounds_at.map(|r| r + 1) != Some(*i)) {
-        Some((_, p)) => Model::load(p)?,
-        None => synthetic_model(512, &[256, 128, 64], 42)?,
-    };
+    let model =
+        match args.iter().enumerate().find(|(i, a)| !a.starts_with("--") && rounds_at.map(|r| r + 1) != Some(*i)) {
+            Some((_, p)) => Model::load(p)?,
+            None => synthetic_model(512, &[256, 128, 64], 42)?,
+        };
     let model = if model.precision() == Precision::F32 && !keep {
         // Drop the f32 weights before serving: only the int8 model stays alive.
         let q = quantize(&model, Precision::Int8)?;
