@@ -84,11 +84,17 @@ pub fn max_model_bytes() -> Result<u64> {
 /// it.
 pub fn read_capped(path: &Path, max: u64, what: &str) -> Result<Vec<u8>> {
     use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| Error::io("reading", path, e))?;
-    let meta = f.metadata().map_err(|e| Error::io("reading", path, e))?;
+    // Error::io takes a static operation name: the kinds of file read here, named.
+    let reading = match what {
+        "model" => "reading model",
+        "registry index" => "reading registry index",
+        _ => "reading",
+    };
+    let f = std::fs::File::open(path).map_err(|e| Error::io(reading, path, e))?;
+    let meta = f.metadata().map_err(|e| Error::io(reading, path, e))?;
     let too_big = |size: String| {
         Error::io(
-            "reading",
+            reading,
             path,
             std::io::Error::new(
                 std::io::ErrorKind::FileTooLarge,
@@ -98,14 +104,14 @@ pub fn read_capped(path: &Path, max: u64, what: &str) -> Result<Vec<u8>> {
     };
     if is_device(&meta) {
         return Err(Error::io(
-            "reading",
+            reading,
             path,
             std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("is a device, not a {what} file")),
         ));
     }
     if meta.is_dir() {
         return Err(Error::io(
-            "reading",
+            reading,
             path,
             std::io::Error::new(std::io::ErrorKind::IsADirectory, format!("is a directory, not a {what} file")),
         ));
@@ -114,7 +120,7 @@ pub fn read_capped(path: &Path, max: u64, what: &str) -> Result<Vec<u8>> {
         return Err(too_big(format!("the file's size, {} bytes,", meta.len())));
     }
     let mut bytes = Vec::with_capacity(if meta.is_file() { meta.len() as usize } else { 0 });
-    f.take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Error::io("reading", path, e))?;
+    f.take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Error::io(reading, path, e))?;
     if bytes.len() as u64 > max {
         return Err(too_big("the input".to_string()));
     }

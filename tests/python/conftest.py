@@ -41,7 +41,7 @@ def model_path(model, tmp_path):
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory):
     """A small model trained by the engine on the built-in corpus (few epochs: fast, still calibrated)."""
-    return l2core.train(epochs=3, hidden=(32,), dims=256, learning_rate=1e-3, seed=3)
+    return l2core.train(preset="seed", epochs=3, hidden=(32,), dims=256, learning_rate=1e-3, seed=3)
 
 
 @pytest.fixture()
