@@ -56,17 +56,7 @@ pub fn parity(source: &Model, quantized: &Model, x: &[f32], labels: Option<&[u8]
     if source.dims() != quantized.dims() {
         return Err(Error::shape("quantized model dims", source.dims(), quantized.dims()));
     }
-    let a = source.score_embeddings(x)?;
-    let b = quantized.score_embeddings(x)?;
-    Parity::measure(
-        format!("{} model vs {}", quantized.precision(), source.precision()),
-        quantized.precision(),
-        &a,
-        &b,
-        source.threshold(),
-        labels,
-        Tolerance::agreement(MIN_AGREEMENT),
-    )
+    measure(source, quantized, &source.score_embeddings(x)?, &quantized.score_embeddings(x)?, labels)
 }
 
 /// Parity of `quantized` against `source` on texts, each scored as the models score them (through
@@ -75,13 +65,16 @@ pub fn parity_texts(source: &Model, quantized: &Model, texts: &[&str], labels: O
     if source.dims() != quantized.dims() || source.meta().architecture.kind != quantized.meta().architecture.kind {
         return Err(Error::shape("quantized model", source.dims(), quantized.dims()));
     }
-    let a = source.score_texts(texts)?;
-    let b = quantized.score_texts(texts)?;
+    measure(source, quantized, &source.score_texts(texts)?, &quantized.score_texts(texts)?, labels)
+}
+
+/// The parity of `quantized`'s scores `b` against `source`'s `a`, held to [`MIN_AGREEMENT`].
+fn measure(source: &Model, quantized: &Model, a: &[f32], b: &[f32], labels: Option<&[u8]>) -> Result<Parity> {
     Parity::measure(
         format!("{} model vs {}", quantized.precision(), source.precision()),
         quantized.precision(),
-        &a,
-        &b,
+        a,
+        b,
         source.threshold(),
         labels,
         Tolerance::agreement(MIN_AGREEMENT),

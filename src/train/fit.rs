@@ -146,11 +146,7 @@ pub fn fit_mlp_with(
             ws.forward(&net, rows, kernel, Some(Dropout { rng: &mut drop_rng, p: params.dropout }));
             let loss = ws.loss_and_seed(rows);
             if !loss.is_finite() {
-                return Err(Error::Training(format!(
-                    "diverged: the training loss is {loss} at epoch {epoch}, batch {}; lower learning_rate (now {})",
-                    bi + 1,
-                    params.learning_rate
-                )));
+                return Err(super::diverged(loss, epoch, bi + 1, params.learning_rate));
             }
             sum += loss;
             ws.backward(&net, rows, kernel, params.dropout);

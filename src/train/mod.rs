@@ -33,7 +33,7 @@ pub use fit::{check_set, evaluate_mlp, fit_mlp_with, SetMetrics};
 pub use gemm::Kernel;
 pub use params::MAX_WIDTH;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::nn::Mlp;
 use serde::{Deserialize, Serialize};
 
@@ -231,4 +231,11 @@ pub fn fit_mlp(
     observer: &mut dyn TrainObserver,
 ) -> Result<(Mlp, History)> {
     fit_mlp_with(params, train, val, observer, Kernel::selected()?)
+}
+
+/// The error of a training loss that is no longer finite (at `epoch`, 1-based `batch`).
+pub(crate) fn diverged(loss: f64, epoch: usize, batch: usize, learning_rate: f32) -> Error {
+    Error::Training(format!(
+        "diverged: the training loss is {loss} at epoch {epoch}, batch {batch}; lower learning_rate (now {learning_rate})"
+    ))
 }

@@ -375,11 +375,7 @@ pub fn fit_wide_deep_with(
             ws.add_to_logits(&zw[..rows]);
             let loss = ws.loss_and_seed(rows);
             if !loss.is_finite() {
-                return Err(Error::Training(format!(
-                    "diverged: the training loss is {loss} at epoch {epoch}, batch {}; lower learning_rate (now {})",
-                    bi + 1,
-                    params.learning_rate
-                )));
+                return Err(super::diverged(loss, epoch, bi + 1, params.learning_rate));
             }
             sum += loss;
             // The wide weights' gradient is the logit gradient times the feature value.
