@@ -833,7 +833,7 @@ def write_report(r, path):
         L.append("")
 
     sp = r.get("speed", {})
-    # Runs before the driver served int8 from the file `l2 quantize` writes quantized in memory.
+    # Drivers before this one quantized int8 in memory instead of serving the file `l2 quantize` writes.
     from_file = any(v.get("int8_from") == "file" for v in sp.values() if isinstance(v, dict))
     int8_how = ("int8 as served: the file `l2 quantize` writes" if from_file else
                 "int8 quantized in memory from the f32 file, so the RSS peak holds both tables")
