@@ -7,6 +7,7 @@
 //! by the dense kernels (int8 exact, f32/f16 within their documented tolerance).
 
 use super::Scorer;
+use crate::cpu::prefetch;
 use crate::embed::SparseRows;
 use crate::error::{Error, Result};
 use crate::nn::{LayerWeights, StoredWideDeep};
@@ -19,23 +20,6 @@ const BLOCK: usize = 64;
 /// How many features ahead the bag prefetches table rows (enough to cover a memory latency with
 /// the arithmetic of the rows in between, few enough to stay within the CPU's outstanding misses).
 const AHEAD: usize = 8;
-
-/// Hint the CPU to load the cache lines of `s`. Touches no data; out-of-range hints are harmless.
-#[inline(always)]
-fn prefetch<T>(s: &[T]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let p = s.as_ptr().cast::<i8>();
-        for off in (0..std::mem::size_of_val(s)).step_by(64) {
-            // SAFETY: SSE is part of the x86_64 baseline, and a prefetch reads no memory: it cannot
-            // fault, whatever the address.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off)) };
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = s;
-}
 
 /// A ready-to-run wide-and-deep network. Immutable, `Send + Sync`.
 #[derive(Debug, Clone)]

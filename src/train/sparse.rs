@@ -131,19 +131,12 @@ isa_dispatch!(fn scatter_isa(rows: &mut [f32], idx: &[u32], val: &[f32], g: &[f3
 isa_dispatch!(fn bag_isa(h: &mut [f32], rows: &[f32], idx: &[u32], val: &[f32]) => bag_sum);
 isa_dispatch!(fn adam_rows_isa(rows: &mut [f32], touched: &[u32], w: usize, c: &Consts) => adam_rows);
 
-/// Ask for the cache lines of a row a few features ahead: the rows are scattered over a table far
-/// larger than the caches, and the loops are otherwise waiting on memory.
+/// Ask for the first cache line of the row part starting at `at` (nothing when `at` is past the end).
 #[inline(always)]
-fn prefetch(rows: &[f32], at: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if at < rows.len() {
-        // SAFETY: a prefetch is a hint that never faults; the address is inside `rows`.
-        unsafe {
-            core::arch::x86_64::_mm_prefetch(rows.as_ptr().add(at).cast::<i8>(), core::arch::x86_64::_MM_HINT_T0)
-        };
+fn prefetch_at(rows: &[f32], at: usize) {
+    if let Some(line) = rows.get(at..at + 1) {
+        crate::cpu::prefetch(line);
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (rows, at);
 }
 
 /// How many features ahead the loops prefetch.
@@ -155,7 +148,7 @@ fn scatter(rows: &mut [f32], idx: &[u32], val: &[f32], d: &[f32]) {
     let w = d.len();
     for (k, (&j, &x)) in idx.iter().zip(val).enumerate() {
         if let Some(&ahead) = idx.get(k + AHEAD) {
-            prefetch(rows, ahead as usize * 4 * w + 3 * w);
+            prefetch_at(rows, ahead as usize * 4 * w + 3 * w);
         }
         let g = &mut rows[j as usize * 4 * w + 3 * w..j as usize * 4 * w + 4 * w];
         g.iter_mut().zip(d).for_each(|(a, &b)| *a += x * b);
@@ -168,7 +161,7 @@ fn bag_sum(h: &mut [f32], rows: &[f32], idx: &[u32], val: &[f32]) {
     let w = h.len();
     for (k, (&j, &x)) in idx.iter().zip(val).enumerate() {
         if let Some(&ahead) = idx.get(k + AHEAD) {
-            prefetch(rows, ahead as usize * 4 * w);
+            prefetch_at(rows, ahead as usize * 4 * w);
         }
         let p = &rows[j as usize * 4 * w..j as usize * 4 * w + w];
         h.iter_mut().zip(p).for_each(|(a, &t)| *a += x * t);
@@ -180,7 +173,7 @@ fn bag_sum(h: &mut [f32], rows: &[f32], idx: &[u32], val: &[f32]) {
 fn adam_rows(rows: &mut [f32], touched: &[u32], w: usize, c: &Consts) {
     for (k, &row) in touched.iter().enumerate() {
         if let Some(&ahead) = touched.get(k + AHEAD) {
-            prefetch(rows, ahead as usize * 4 * w);
+            prefetch_at(rows, ahead as usize * 4 * w);
         }
         let block = &mut rows[row as usize * 4 * w..(row as usize + 1) * 4 * w];
         let (p, rest) = block.split_at_mut(w);
