@@ -97,7 +97,7 @@ pub fn spread_wide_deep(
     let bias = (0..embed).map(|_| 0.05 * rng.normal()).collect();
     let wide = Some((0..features).map(|_| 0.5 * rng.normal()).collect());
     let tail = Mlp::init(embed, hidden, seed ^ 0x7a11)?;
-    let net = WideDeep { features, embed, table, bias, tail, wide };
+    let net = WideDeep { features, embed, table, bias, tail, wide, heads: Vec::new() };
     let mut meta = ModelMeta::untrained_wide_deep(spec, features, embed, hidden.to_vec(), true, Precision::F32);
     meta.created = FIXTURE_CREATED.into();
     meta.text = Some(crate::text::TextSpec::default());

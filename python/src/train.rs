@@ -164,12 +164,8 @@ pub fn _evaluate(
     let model = &model.get().inner;
     let rows = &records.get().loaded.records;
     let t = threshold.unwrap_or(model.threshold());
-    let report = py
-        .detach(|| {
-            let scores = model.score_records(rows)?;
-            l2core::eval::evaluate(&scores, rows, t)
-        })
-        .py_err()?;
+    let report =
+        py.detach(|| Ok::<_, Error>(model.evaluate(rows, t, &l2core::eval::Targets::default())?.0)).py_err()?;
     Ok(PyReport::from(report))
 }
 

@@ -1,6 +1,7 @@
 //! `l2 eval`, `l2 predict` and `l2 info`.
 
 use crate::error::{Error, Result};
+use crate::nn::HeadKind;
 use crate::{data, eval, Model};
 use clap::Args;
 use serde::Serialize;
@@ -53,14 +54,13 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
     if !loaded.rejects.is_empty() {
         warnln!("{} row(s) rejected, written to {}", loaded.rejects.len(), a.rejects.display());
     }
-    let texts: Vec<&str> = loaded.records.iter().map(|r| r.text.as_str()).collect();
-    let detailed = model.score_detailed(&texts)?;
+    let threshold = a.threshold.unwrap_or(model.threshold());
+    let (report, answers) = model.evaluate(&loaded.records, threshold, &eval::Targets::default())?;
+    let detailed: Vec<crate::model::Scored> = answers.iter().map(|c| c.scored).collect();
     let scores: Vec<f32> = detailed.iter().map(|s| s.score).collect();
     if let Some(path) = &a.scores {
         write_scores(path, &loaded.records, &detailed)?;
     }
-    let threshold = a.threshold.unwrap_or(model.threshold());
-    let report = eval::evaluate(&scores, &loaded.records, threshold)?;
     if let Some(path) = &a.fp_report {
         let id = a.model_id.clone().unwrap_or_else(|| {
             a.model.file_stem().map_or_else(|| "l2".to_string(), |s| s.to_string_lossy().into_owned())
@@ -122,23 +122,44 @@ struct Prediction<'a> {
     /// The view behind the score when it is not the whole text (`decoded`, `rot13`, `leet`, `window`).
     #[serde(skip_serializing_if = "Option::is_none")]
     view: Option<&'static str>,
+    /// The family head's answer (a model with one): the family when flagged, else `BENIGN`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    family: Option<&'a str>,
+    /// P(family | attack) of every family.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    family_scores: Option<std::collections::BTreeMap<&'a str, f32>>,
+    /// The severity head's answer: the severity when flagged, else `none`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity: Option<&'a str>,
+    /// P(severity | attack) of every level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity_scores: Option<std::collections::BTreeMap<&'a str, f32>>,
 }
 
 /// `l2 predict`: JSON lines `{"score": .., "malicious": ..}`, with `"windows"` when a long text was
-/// also scored in windows and `"view"` when the score came from a view other than the whole text.
+/// also scored in windows, `"view"` when the score came from a view other than the whole text, and for
+/// a model with heads `"family"`, `"family_scores"`, `"severity"`, `"severity_scores"`.
 pub fn predict(a: &PredictArgs) -> Result<()> {
     let model = Model::load(&a.model)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut emit = |texts: &[String]| -> Result<()> {
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        for (t, s) in refs.iter().zip(model.score_detailed(&refs)?) {
+        for (t, c) in refs.iter().zip(model.classify_detailed(&refs)?) {
+            let s = c.scored;
+            let head = |kind| model.answer(&c, kind);
+            let scores =
+                |kind| head(kind).map(|h| h.labels.iter().map(String::as_str).zip(h.probs.iter().copied()).collect());
             let p = Prediction {
                 text: a.echo.then_some(*t),
                 score: s.score,
                 malicious: model.decide(s.score),
                 windows: (s.windows > 0).then_some(s.windows),
                 view: (s.view != crate::text::ViewKind::Whole).then_some(s.view.as_str()),
+                family: head(HeadKind::Family).map(|h| h.label),
+                family_scores: scores(HeadKind::Family),
+                severity: head(HeadKind::Severity).map(|h| h.label),
+                severity_scores: scores(HeadKind::Severity),
             };
             let line = serde_json::to_string(&p).map_err(|e| Error::json("prediction", e))?;
             writeln!(out, "{line}").map_err(|e| Error::io("writing", "<stdout>", e))?;

@@ -55,6 +55,17 @@ pub struct TrainFlags {
     /// [default: recall_at_fpr].
     #[arg(long, value_parser = ["val_loss", "auc", "recall_at_fpr"])]
     pub select: Option<String>,
+    /// Heads beside the binary output: `family`, `severity`, both (`family,severity`), `none`, or
+    /// `auto` [default: auto: each head whose column has more than one value on the malicious rows].
+    #[arg(long, value_delimiter = ',', num_args = 1)]
+    pub heads: Option<Vec<String>>,
+    /// Malicious training rows a family needs to be a class of the family head; rarer ones fold into
+    /// OTHER [default: 20].
+    #[arg(long)]
+    pub min_family_rows: Option<usize>,
+    /// Weight of each head's loss beside the binary loss [default: 0.3].
+    #[arg(long)]
+    pub head_weight: Option<f32>,
     /// n-gram featuriser: hash space as a power of two, e.g. 19 for 524288 buckets [default: 19].
     #[arg(long)]
     pub buckets_log2: Option<u32>,
@@ -179,7 +190,15 @@ impl TrainFlags {
         }
         set!(dropout => t.dropout, learning_rate => t.learning_rate, weight_decay => t.weight_decay,
              batch_size => t.batch_size, epochs => t.epochs, patience => t.patience, seed => t.seed,
-             embed => t.embed, target_fpr => c.target_fpr, calibration => c.calibration);
+             embed => t.embed, head_weight => t.head_weight, target_fpr => c.target_fpr,
+             calibration => c.calibration, min_family_rows => c.heads.min_family_rows);
+        if let Some(h) = &self.heads {
+            c.heads.kinds = match h.iter().map(|s| s.trim()).collect::<Vec<_>>()[..] {
+                ["auto"] => None,
+                ["none"] => Some(Vec::new()),
+                ref names => Some(names.iter().map(|n| n.parse()).collect::<Result<Vec<_>>>()?),
+            };
+        }
         if self.no_wide {
             t.wide = false;
         }

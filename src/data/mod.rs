@@ -1,12 +1,14 @@
 //! Training data: the CSV schema and its validation, merging and de-duplication (with the one text
 //! normaliser, [`normalize_text`]), the rejects rule (no row is lost silently), the balance report,
 //! class weights, leakage-safe stratified splits, meaning-preserving text variations ([`vary`], for the
-//! reinforcement loop and the gate's production simulation) and the built-in demo corpus.
+//! reinforcement loop and the gate's production simulation), what the family and severity heads learn
+//! from a row ([`heads`]) and the built-in demo corpus.
 
 mod balance;
 mod csv_io;
 mod csv_syntax;
 mod dedupe;
+pub mod heads;
 mod record;
 mod split;
 pub mod vary;

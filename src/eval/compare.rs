@@ -1,6 +1,7 @@
 //! Side-by-side comparison of two evaluation reports (baseline vs candidate), as the release gate shows it.
 
 use super::report::{Report, Status};
+use crate::nn::HeadKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -138,7 +139,8 @@ fn hard_negative_pass_rate(r: &Report) -> Option<f64> {
 }
 
 /// Compare `candidate` against `baseline` on FPR, TPR, precision, F1, accuracy, benign accuracy, ROC AUC,
-/// PR AUC, recall at 1% FPR and the hard-negative pass rate, and on the seed's criteria.
+/// PR AUC, recall at 1% FPR and the hard-negative pass rate, the heads' macro-F1, accuracy and severity
+/// MAE when either model has heads, and on the seed's criteria.
 pub fn compare(baseline: &Report, candidate: &Report) -> Comparison {
     let (b, c) = (baseline, candidate);
     let metrics = vec![
@@ -153,6 +155,31 @@ pub fn compare(baseline: &Report, candidate: &Report) -> Comparison {
         change("recall @ 1% FPR", b.recall_at_1pct_fpr, c.recall_at_1pct_fpr, true, true),
         change("hard negatives pass", hard_negative_pass_rate(b), hard_negative_pass_rate(c), true, true),
     ];
+    // The heads, when either side has them.
+    let mut metrics = metrics;
+    let head = |r: &Report, k: HeadKind| r.head(k).cloned();
+    if b.head(HeadKind::Family).is_some() || c.head(HeadKind::Family).is_some() {
+        let (hb, hc) = (head(b, HeadKind::Family), head(c, HeadKind::Family));
+        metrics.push(change(
+            "family macro-F1",
+            hb.as_ref().and_then(|h| h.macro_f1),
+            hc.as_ref().and_then(|h| h.macro_f1),
+            true,
+            false,
+        ));
+        metrics.push(change("family accuracy", hb.and_then(|h| h.accuracy), hc.and_then(|h| h.accuracy), true, true));
+    }
+    if b.head(HeadKind::Severity).is_some() || c.head(HeadKind::Severity).is_some() {
+        let (hb, hc) = (head(b, HeadKind::Severity), head(c, HeadKind::Severity));
+        metrics.push(change(
+            "severity accuracy",
+            hb.as_ref().and_then(|h| h.accuracy),
+            hc.as_ref().and_then(|h| h.accuracy),
+            true,
+            true,
+        ));
+        metrics.push(change("severity MAE", hb.and_then(|h| h.mae), hc.and_then(|h| h.mae), false, false));
+    }
     let criteria = b
         .criteria
         .iter()

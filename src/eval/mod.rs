@@ -3,7 +3,7 @@
 //! metrics with Wilson intervals, the report with its PASS/FAIL criteria ([`Criterion`], [`Status`],
 //! [`Targets`]), ROC/PR curves and score histograms, baseline-vs-candidate comparison, the parity of
 //! one scorer against another ([`Parity`]), latency percentiles ([`Latency`]) and the false-positive
-//! report the reinforcement loop reads. The release gate, quantization, ONNX validation and training's
+//! report the reinforcement loop reads, and the family and severity heads' evaluation ([`heads`]). The release gate, quantization, ONNX validation and training's
 //! validation figures all count and compare through this module.
 //!
 //! Conventions throughout: malicious (label 1) is the positive class and a row is flagged when its score
@@ -14,6 +14,7 @@ mod compare;
 mod confusion;
 mod curves;
 mod fp_report;
+pub mod heads;
 mod latency;
 mod metrics;
 mod parity;
@@ -27,6 +28,7 @@ pub use fp_report::{
     fp_report, severity_for_score, CategoryCount, FeedbackLine, FlaggedRow, FpDetail, FpReport, FpTally, Threat, LAYER,
     UNCATEGORIZED,
 };
+pub use heads::{evaluate_head, ClassScore, HeadReport};
 pub use latency::Latency;
 pub use metrics::{auc, wilson, Z95};
 pub use parity::{Parity, Tolerance};

@@ -3,6 +3,7 @@
 
 use super::calibrate::calibrate;
 use super::confusion::Confusion;
+use super::heads::HeadReport;
 use super::metrics::{average_precision, check_finite, roc_auc, wilson, Z95};
 use crate::data::Record;
 use crate::error::{Error, Result};
@@ -196,9 +197,23 @@ pub struct Report {
     /// The criteria, in order: FPR < 1%, TPR > 95%, F1 > 0.95 (the [`Targets`] evaluated with), all hard
     /// negatives pass.
     pub criteria: Vec<Criterion>,
+    /// The family and severity heads, for a model that has them ([`Report::with_heads`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub heads: Vec<HeadReport>,
 }
 
 impl Report {
+    /// The report with the heads' evaluation added.
+    pub fn with_heads(mut self, heads: Vec<HeadReport>) -> Report {
+        self.heads = heads;
+        self
+    }
+
+    /// The evaluation of the `kind` head, if the model has one.
+    pub fn head(&self, kind: crate::nn::HeadKind) -> Option<&HeadReport> {
+        self.heads.iter().find(|h| h.kind == kind)
+    }
+
     /// Whether no criterion fails (a criterion with nothing to check, `N/A`, does not fail).
     pub fn passed(&self) -> bool {
         self.criteria.iter().all(|c| c.status != Status::Fail)
@@ -379,6 +394,7 @@ pub fn evaluate_with(scores: &[f32], records: &[Record], threshold: f32, targets
         by_category,
         hard_negatives: hard,
         criteria,
+        heads: Vec::new(),
     })
 }
 
@@ -475,6 +491,10 @@ impl fmt::Display for Report {
                     display_text(&m.text, DISPLAY_TEXT_CHARS)
                 )?;
             }
+        }
+        for head in &self.heads {
+            writeln!(f)?;
+            write!(f, "{head}")?;
         }
         writeln!(f)?;
         writeln!(f, "Criteria")?;

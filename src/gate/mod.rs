@@ -344,9 +344,9 @@ fn score_side(
     params: &GateParams,
 ) -> Result<Scored> {
     let labels: Vec<u8> = test.iter().map(|r| r.label).collect();
-    let scores = c.model.score_records(test)?;
     let threshold = c.model.threshold();
-    let report = eval::evaluate_with(&scores, test, threshold, &params.targets())?;
+    let (report, answers) = c.model.evaluate(test, threshold, &params.targets())?;
+    let scores: Vec<f32> = answers.iter().map(|a| a.scored.score).collect();
     let hard_scores = c.model.score_records(hard)?;
     let failures: Vec<&Record> =
         hard.iter().zip(&hard_scores).filter(|(_, &s)| s >= threshold).map(|(r, _)| r).collect();

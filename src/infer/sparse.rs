@@ -5,12 +5,17 @@
 //! s_j) * t[j][e]`, where `t` is the stored row (f32, f16 widened exactly, or int8) and `s_j` its
 //! scale (1 for f32 and f16). The same order on every machine gives the same bag; the tail is scored
 //! by the dense kernels (int8 exact, f32/f16 within their documented tolerance).
+//!
+//! [`SparseScorer::classify_into`] also runs the network's heads on the same bags: the tail's hidden
+//! layers once more in plain f32 ([`crate::nn::heads::trunk_into`], one fixed order on every machine)
+//! and each head's softmax. The binary scores are the ones [`SparseScorer::score_into`] returns.
 
 use super::Scorer;
 use crate::cpu::prefetch;
 use crate::embed::SparseRows;
 use crate::error::{Error, Result};
-use crate::nn::{LayerWeights, StoredWideDeep};
+use crate::nn::heads::trunk_into;
+use crate::nn::{Dense, LayerWeights, StoredWideDeep};
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -26,10 +31,23 @@ const AHEAD: usize = 8;
 pub struct SparseScorer {
     net: Arc<StoredWideDeep>,
     tail: Scorer,
+    /// The tail without its output layer, for the heads.
+    trunk: Vec<Dense>,
+    /// Outputs of all heads together (0: no heads).
+    head_width: usize,
+}
+
+/// Per-thread buffers: bags, logits, and the trunk activation the heads read (two, swapped per layer).
+#[derive(Default)]
+struct Buffers {
+    bags: Vec<f32>,
+    logits: Vec<f32>,
+    hidden: Vec<f32>,
+    swap: Vec<f32>,
 }
 
 thread_local! {
-    static BAGS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static BUFFERS: RefCell<Buffers> = RefCell::new(Buffers::default());
 }
 
 impl SparseScorer {
@@ -37,7 +55,14 @@ impl SparseScorer {
     pub fn new(net: Arc<StoredWideDeep>) -> Result<SparseScorer> {
         net.check()?;
         let tail = Scorer::new(&net.tail)?;
-        Ok(SparseScorer { net, tail })
+        let trunk = if net.heads.is_empty() { Vec::new() } else { net.trunk() };
+        let head_width = net.heads.iter().map(|h| h.labels.len()).sum();
+        Ok(SparseScorer { net, tail, trunk, head_width })
+    }
+
+    /// Outputs of all heads together: the row width of [`SparseScorer::classify_into`]'s `heads`.
+    pub fn head_width(&self) -> usize {
+        self.head_width
     }
 
     /// The stored network.
@@ -52,6 +77,19 @@ impl SparseScorer {
 
     /// Sigmoid scores of `rows` into `out` (one per row).
     pub fn score_into(&self, rows: &SparseRows, out: &mut [f32]) -> Result<()> {
+        self.run(rows, out, None)
+    }
+
+    /// Scores into `out` and every head's probabilities into `heads` (`rows x head_width`, heads in
+    /// the network's order, each row of a head summing to 1).
+    pub fn classify_into(&self, rows: &SparseRows, out: &mut [f32], heads: &mut [f32]) -> Result<()> {
+        if heads.len() != rows.rows() * self.head_width {
+            return Err(Error::shape("head outputs", rows.rows() * self.head_width, heads.len()));
+        }
+        self.run(rows, out, Some(heads))
+    }
+
+    fn run(&self, rows: &SparseRows, out: &mut [f32], mut heads: Option<&mut [f32]>) -> Result<()> {
         if out.len() != rows.rows() {
             return Err(Error::shape("scores output", rows.rows(), out.len()));
         }
@@ -61,33 +99,49 @@ impl SparseScorer {
         if let Some(v) = rows.values.iter().find(|v| !v.is_finite()) {
             return Err(Error::InvalidData(format!("a feature value is not finite ({v})")));
         }
-        let e = self.net.embed;
-        let mut run = |bags: &mut Vec<f32>, logits: &mut Vec<f32>| -> Result<()> {
-            bags.resize(BLOCK * e, 0.0);
-            logits.resize(BLOCK, 0.0);
+        let (e, hw) = (self.net.embed, self.head_width);
+        let mut run = |buf: &mut Buffers| -> Result<()> {
+            buf.bags.resize(BLOCK * e, 0.0);
+            buf.logits.resize(BLOCK, 0.0);
             for (b, chunk) in out.chunks_mut(BLOCK).enumerate() {
                 let first = b * BLOCK;
                 let n = chunk.len();
                 for r in 0..n {
-                    self.bag(rows, first + r, &mut bags[r * e..(r + 1) * e]);
+                    self.bag(rows, first + r, &mut buf.bags[r * e..(r + 1) * e]);
                 }
-                self.tail.logits_into(&bags[..n * e], &mut logits[..n])?;
+                self.tail.logits_into(&buf.bags[..n * e], &mut buf.logits[..n])?;
                 for (r, o) in chunk.iter_mut().enumerate() {
-                    let z = logits[r] + self.wide(rows, first + r);
+                    let z = buf.logits[r] + self.wide(rows, first + r);
                     if !z.is_finite() {
                         return Err(Error::InvalidData(format!("row {}: the score is not finite", first + r)));
                     }
                     *o = crate::nn::sigmoid(z);
                 }
+                if let Some(heads) = heads.as_deref_mut() {
+                    for r in 0..n {
+                        trunk_into(&self.trunk, &buf.bags[r * e..(r + 1) * e], &mut buf.swap, &mut buf.hidden);
+                        let mut at = (first + r) * hw;
+                        for h in &self.net.heads {
+                            let k = h.labels.len();
+                            let p = &mut heads[at..at + k];
+                            h.probs_into(&buf.hidden, p);
+                            if p.iter().any(|v| !v.is_finite()) {
+                                return Err(Error::InvalidData(format!(
+                                    "row {}: the {} head computed a non-finite value",
+                                    first + r,
+                                    h.kind
+                                )));
+                            }
+                            at += k;
+                        }
+                    }
+                }
             }
             Ok(())
         };
-        BAGS.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut buf) => {
-                let (bags, logits) = &mut *buf;
-                run(bags, logits)
-            }
-            Err(_) => run(&mut Vec::new(), &mut Vec::new()),
+        BUFFERS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => run(&mut buf),
+            Err(_) => run(&mut Buffers::default()),
         })
     }
 

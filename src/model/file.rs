@@ -6,7 +6,9 @@
 //! network: `features.vocab` (`[k]`, U32: the kept bucket numbers, ascending), `features.idf` (`[k]`,
 //! F32), `deep.table` (`[k, embed]`, F32, F16 or I8) with `deep.scale` (`[k]`, F32) for int8,
 //! `deep.bias` (`[embed]`, F32), the tail as `tail.{i}.*` (always F32: it is a few thousand weights
-//! and keeps int8 decisions on the f32 ones), and `wide.weight` (`[k]`, F32) when the network has one.
+//! and keeps int8 decisions on the f32 ones), `wide.weight` (`[k]`, F32) when the network has one,
+//! and for each head the metadata lists (`architecture.heads`), `heads.{kind}.weight` (`[labels,
+//! hidden]`, F32) and `heads.{kind}.bias` (`[labels]`, F32).
 //!
 //! Header metadata: `format` = `l2core-model`, `l2core_meta` = the JSON of [`ModelMeta`],
 //! `weights_sha256` = sha256 over every tensor's bytes in file order (the identity of the weights, as
@@ -21,7 +23,7 @@ use super::meta::{ModelMeta, NetKind, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 use crate::digest::hex;
 use crate::embed::{EmbedderSpec, SparseFeaturizer};
 use crate::error::{Error, Result};
-use crate::nn::{Layer, LayerWeights, Precision, StoredWideDeep};
+use crate::nn::{Dense, Head, Layer, LayerWeights, Precision, StoredWideDeep};
 use half::f16;
 use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
@@ -143,6 +145,17 @@ fn tensors(weights: &Weights) -> Vec<Tensor> {
             layer_tensors(&mut out, "tail", &net.tail);
             if let Some(w) = &net.wide {
                 vector(&mut out, "wide.weight", w);
+            }
+            for h in &net.heads {
+                let (k, inputs) = (h.layer.outputs, h.layer.inputs);
+                let name = format!("heads.{}", h.kind);
+                out.push(Tensor {
+                    name: format!("{name}.weight"),
+                    dtype: Dtype::F32,
+                    shape: vec![k, inputs],
+                    data: f32_bytes(&h.layer.weight),
+                });
+                vector(&mut out, &format!("{name}.bias"), &h.layer.bias);
             }
         }
     }
@@ -334,7 +347,15 @@ pub fn from_bytes(bytes: &[u8], source_name: &str) -> Result<(ModelMeta, Weights
             widths.push(1);
             let tail = r.layers("tail", &widths, Precision::F32)?;
             let wide = if arch.wide == Some(true) { Some(r.f32s("wide.weight", &[k])?) } else { None };
-            let net = StoredWideDeep { features: k, embed: e, table, bias, tail, wide };
+            let h = widths[widths.len() - 2];
+            let mut heads = Vec::with_capacity(arch.heads.len());
+            for (&kind, labels) in &arch.heads {
+                let n = labels.len();
+                let weight = r.f32s(&format!("heads.{kind}.weight"), &[n, h])?;
+                let bias = r.f32s(&format!("heads.{kind}.bias"), &[n])?;
+                heads.push(Head { kind, labels: labels.clone(), layer: Dense { inputs: h, outputs: n, weight, bias } });
+            }
+            let net = StoredWideDeep { features: k, embed: e, table, bias, tail, wide, heads };
             net.check().map_err(|e| bad(e.to_string()))?;
             Weights::WideDeep { featurizer: Arc::new(featurizer), net: Arc::new(net) }
         }

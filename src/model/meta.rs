@@ -3,16 +3,16 @@
 use crate::data::ClassWeights;
 use crate::embed::EmbedderSpec;
 use crate::eval::Report;
-use crate::nn::Precision;
+use crate::nn::{HeadKind, Precision};
 use crate::text::TextSpec;
 use crate::train::{History, TrainParams};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the model file layout written; bumped on incompatible changes. Version 2 added the
-/// wide-and-deep network, the text spec and the checksum over the whole file; version 1 files (MLP
-/// models of l2core 0.1) still load.
-pub const FORMAT_VERSION: u32 = 2;
+/// wide-and-deep network, the text spec and the checksum over the whole file; version 3 the family and
+/// severity heads (`architecture.heads`, `heads.*` tensors). Version 1 and 2 files still load.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest layout still read.
 pub const OLDEST_FORMAT_VERSION: u32 = 1;
@@ -55,6 +55,9 @@ pub struct Architecture {
     /// Whether the network has the linear term (wide-and-deep only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wide: Option<bool>,
+    /// The labels of each softmax head beside the binary output (wide-and-deep only; empty: none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub heads: BTreeMap<HeadKind, Vec<String>>,
     /// Hidden activation (`relu`).
     pub activation: String,
     /// Output (`sigmoid`).
@@ -81,6 +84,14 @@ impl Architecture {
             NetKind::WideDeep if self.embed.is_none() || self.wide.is_none() => {
                 Err(Error::param("architecture.embed", "missing", "a wide_deep network needs embed and wide"))
             }
+            NetKind::Mlp if !self.heads.is_empty() => {
+                Err(Error::param("architecture.heads", "given", "heads belong to wide_deep networks"))
+            }
+            NetKind::WideDeep if !self.heads.is_empty() && self.hidden.is_empty() => Err(Error::param(
+                "architecture.heads",
+                "given",
+                "heads read the tail's last hidden layer; this network has no hidden layer",
+            )),
             _ => Ok(()),
         }
     }
@@ -189,6 +200,7 @@ impl ModelMeta {
             hidden,
             embed: None,
             wide: None,
+            heads: BTreeMap::new(),
             activation: "relu".into(),
             output: "sigmoid".into(),
         };
@@ -210,6 +222,7 @@ impl ModelMeta {
             hidden,
             embed: Some(embed),
             wide: Some(wide),
+            heads: BTreeMap::new(),
             activation: "relu".into(),
             output: "sigmoid".into(),
         };

@@ -12,7 +12,7 @@ mod meta;
 pub mod quantize;
 
 /// The network types a model stores, from [`crate::nn`] (re-exported: hosts meet them through models).
-pub use crate::nn::{Dense, Layer, LayerWeights, Mlp, Precision, StoredWideDeep};
+pub use crate::nn::{Dense, Head, HeadKind, Layer, LayerWeights, Mlp, Precision, StoredWideDeep};
 pub use file::{from_bytes, to_bytes, weights_sha256, Weights};
 pub use meta::{
     now_rfc3339, Architecture, DatasetFingerprint, FileFingerprint, ModelMeta, NetKind, QuantizationInfo,
@@ -54,6 +54,40 @@ pub struct Scored {
     pub windows: usize,
     /// The view that gave the score.
     pub view: ViewKind,
+}
+
+/// A text's score with its heads' answers ([`Model::classify_detailed`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classified {
+    /// The binary score and how it was reached (as [`Model::score_detailed`] gives it).
+    pub scored: Scored,
+    /// Every head's probabilities, heads in [`Model::heads`] order, read on the view that gave the
+    /// score: `heads[at..at + labels]` for each head. Empty for a model without heads.
+    pub heads: Vec<f32>,
+}
+
+impl Classified {
+    /// The probabilities of the head at position `i` of [`Model::heads`].
+    pub fn head<'a>(&'a self, model: &Model, i: usize) -> Option<&'a [f32]> {
+        let heads = model.heads();
+        let at: usize = heads.get(..i)?.iter().map(|h| h.labels.len()).sum();
+        self.heads.get(at..at + heads.get(i)?.labels.len())
+    }
+}
+
+/// What one head says about one text ([`Model::answer`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeadAnswer<'a> {
+    /// Which head.
+    pub kind: HeadKind,
+    /// The head's labels, in output order.
+    pub labels: &'a [String],
+    /// Probability of each label given that the text is an attack (sums to 1).
+    pub probs: &'a [f32],
+    /// The most probable label's index when the text is flagged; `None` when it is not.
+    pub index: Option<usize>,
+    /// The most probable label when the text is flagged, else the benign answer (`BENIGN`, `none`).
+    pub label: &'a str,
 }
 
 impl std::fmt::Debug for Model {
@@ -139,6 +173,14 @@ impl Model {
                         != net.tail.iter().take(net.tail.len().saturating_sub(1)).map(|l| l.outputs).collect::<Vec<_>>()
                 {
                     return Err(Error::model(name, "the network's tail or wide term does not match the architecture"));
+                }
+                let net_heads: std::collections::BTreeMap<HeadKind, Vec<String>> =
+                    net.heads.iter().map(|h| (h.kind, h.labels.clone())).collect();
+                if net_heads != arch.heads {
+                    return Err(Error::model(
+                        name,
+                        "the network's heads or their labels differ from the architecture's",
+                    ));
                 }
                 if meta.embedder != crate::embed::EmbedderSpec::Ngrams(featurizer.spec().clone()) {
                     return Err(Error::model(name, "the featuriser's settings differ from the metadata's"));
@@ -245,6 +287,36 @@ impl Model {
         }
     }
 
+    /// The heads beside the binary output, in output order (empty: none; MLP models have none).
+    pub fn heads(&self) -> &[Head] {
+        match &self.weights {
+            Weights::WideDeep { net, .. } => &net.heads,
+            Weights::Mlp(_) => &[],
+        }
+    }
+
+    /// The head of `kind`, with its position in [`Model::heads`].
+    pub fn head(&self, kind: HeadKind) -> Option<(usize, &Head)> {
+        self.heads().iter().enumerate().find(|(_, h)| h.kind == kind)
+    }
+
+    /// What the `kind` head says about `answer` (`None` when the model has no such head): its label is
+    /// the most probable one (the first on ties) when the text is flagged at the model's threshold,
+    /// else the benign answer, so a flagged text always has a family and a passed one never has.
+    pub fn answer<'a>(&'a self, answer: &'a Classified, kind: HeadKind) -> Option<HeadAnswer<'a>> {
+        let (i, head) = self.head(kind)?;
+        let probs = answer.head(self, i)?;
+        let best = probs.iter().enumerate().fold(0, |b, (j, &p)| if p > probs[b] { j } else { b });
+        let index = self.decide(answer.scored.score).then_some(best);
+        let label = index.map_or(crate::data::heads::benign_label(kind), |j| head.labels[j].as_str());
+        Some(HeadAnswer { kind, labels: &head.labels, probs, index, label })
+    }
+
+    /// Outputs of all heads together (the width of [`Classified::heads`]).
+    pub fn head_width(&self) -> usize {
+        self.heads().iter().map(|h| h.labels.len()).sum()
+    }
+
     /// How the model reads text (`None`: as it is, whole).
     pub fn text_spec(&self) -> Option<&TextSpec> {
         self.meta.text.as_ref()
@@ -286,14 +358,33 @@ impl Model {
 
     /// Score of each text with the views behind it (see the module docs).
     pub fn score_detailed(&self, texts: &[&str]) -> Result<Vec<Scored>> {
+        Ok(self.run(texts, false)?.0)
+    }
+
+    /// Score of each text with every head's probabilities (see [`Classified`]); the scores are the
+    /// ones [`Model::score_detailed`] returns. A model without heads answers empty `heads`.
+    pub fn classify_detailed(&self, texts: &[&str]) -> Result<Vec<Classified>> {
+        let hw = self.head_width();
+        let (scored, heads) = self.run(texts, hw > 0)?;
+        Ok(scored
+            .into_iter()
+            .enumerate()
+            .map(|(i, scored)| Classified { scored, heads: heads.get(i * hw..(i + 1) * hw).unwrap_or(&[]).to_vec() })
+            .collect())
+    }
+
+    /// Scores of texts through their views, and (`with_heads`) the heads of the view that gave each
+    /// score, `texts x head_width`.
+    fn run(&self, texts: &[&str], with_heads: bool) -> Result<(Vec<Scored>, Vec<f32>)> {
+        let hw = if with_heads { self.head_width() } else { 0 };
         let Some(spec) = &self.meta.text else {
-            let scores = self.score_views(texts)?;
-            return Ok(scores
-                .into_iter()
-                .map(|score| Scored { score, views: 1, windows: 0, view: ViewKind::Whole })
-                .collect());
+            let (scores, heads) = self.score_views(texts, hw)?;
+            let scored =
+                scores.into_iter().map(|score| Scored { score, views: 1, windows: 0, view: ViewKind::Whole }).collect();
+            return Ok((scored, heads));
         };
         let mut out = Vec::with_capacity(texts.len());
+        let mut out_heads = vec![0.0; texts.len() * hw];
         // Views of a block of texts are scored together; `owner` maps each view to its text.
         for block in texts.chunks(SCORE_CHUNK) {
             let mut views: Vec<(ViewKind, String)> = Vec::with_capacity(block.len());
@@ -304,35 +395,71 @@ impl Model {
                 views.extend(v);
             }
             let refs: Vec<&str> = views.iter().map(|(_, t)| t.as_str()).collect();
-            let scores = self.score_views(&refs)?;
+            let (scores, heads) = self.score_views(&refs, hw)?;
             let first = out.len();
             out.extend(std::iter::repeat_n(
                 Scored { score: f32::NEG_INFINITY, views: 0, windows: 0, view: ViewKind::Whole },
                 block.len(),
             ));
-            for ((&i, (kind, _)), &s) in owner.iter().zip(&views).zip(&scores) {
+            for (v, ((&i, (kind, _)), &s)) in owner.iter().zip(&views).zip(&scores).enumerate() {
                 let o = &mut out[first + i];
                 o.views += 1;
                 o.windows += usize::from(*kind == ViewKind::Window);
                 if s > o.score {
                     o.score = s;
                     o.view = *kind;
+                    out_heads[(first + i) * hw..(first + i + 1) * hw].copy_from_slice(&heads[v * hw..(v + 1) * hw]);
                 }
             }
         }
-        Ok(out)
+        Ok((out, out_heads))
     }
 
-    /// Scores of texts as they are (no views), in chunks.
-    fn score_views(&self, texts: &[&str]) -> Result<Vec<f32>> {
+    /// Scores of texts as they are (no views), in chunks, with `hw` head outputs per text (0: none).
+    fn score_views(&self, texts: &[&str], hw: usize) -> Result<(Vec<f32>, Vec<f32>)> {
         let mut out = vec![0.0; texts.len()];
-        for (chunk, o) in texts.chunks(SCORE_CHUNK).zip(out.chunks_mut(SCORE_CHUNK)) {
+        let mut heads = vec![0.0; texts.len() * hw];
+        for (c, (chunk, o)) in texts.chunks(SCORE_CHUNK).zip(out.chunks_mut(SCORE_CHUNK)).enumerate() {
             match &self.engine {
                 Engine::Dense { embedder, scorer } => scorer.score_into(&embedder.embed(chunk)?, o)?,
+                Engine::Sparse { featurizer, scorer } if hw > 0 => {
+                    let at = c * SCORE_CHUNK * hw;
+                    scorer.classify_into(&featurizer.featurize(chunk), o, &mut heads[at..at + chunk.len() * hw])?
+                }
                 Engine::Sparse { featurizer, scorer } => scorer.score_into(&featurizer.featurize(chunk), o)?,
             }
         }
-        Ok(out)
+        Ok((out, heads))
+    }
+
+    /// Evaluate on labelled `records` at `threshold` against `targets`: the report of
+    /// [`crate::eval::evaluate_with`] with the heads' evaluation added, and every row's answer.
+    pub fn evaluate(
+        &self,
+        records: &[Record],
+        threshold: f32,
+        targets: &crate::eval::Targets,
+    ) -> Result<(crate::eval::Report, Vec<Classified>)> {
+        let texts: Vec<&str> = records.iter().map(|r| r.text.as_str()).collect();
+        let answers = self.classify_detailed(&texts)?;
+        let scores: Vec<f32> = answers.iter().map(|a| a.scored.score).collect();
+        let report = crate::eval::evaluate_with(&scores, records, threshold, targets)?;
+        Ok((report.with_heads(self.head_reports(records, &answers)?), answers))
+    }
+
+    /// The heads' evaluation on labelled `records` from their answers (empty without heads).
+    pub fn head_reports(&self, records: &[Record], answers: &[Classified]) -> Result<Vec<crate::eval::HeadReport>> {
+        if answers.len() != records.len() {
+            return Err(Error::shape("answers vs records", records.len(), answers.len()));
+        }
+        (0..self.heads().len())
+            .map(|i| {
+                let head = &self.heads()[i];
+                let probs: Vec<f32> =
+                    answers.iter().flat_map(|a| a.head(self, i).unwrap_or(&[]).iter().copied()).collect();
+                crate::eval::evaluate_head(head.kind, &head.labels, records, &probs)
+            })
+            .collect()
     }
 
     /// Malicious probability of each record's text.

@@ -4,10 +4,12 @@
 //! ([`WideDeep`], [`StoredWideDeep`]). It imports nothing of the crate but the error type and the
 //! seeded RNG: `infer` and `train` are built on it, `model` stores it.
 
+pub mod heads;
 mod layer;
 mod mlp;
 pub mod wide_deep;
 
+pub use heads::{Head, HeadKind};
 pub use layer::{Layer, LayerWeights, Precision};
 pub use mlp::{sigmoid, Dense, Mlp};
 pub use wide_deep::{StoredWideDeep, WideDeep};

@@ -7,7 +7,11 @@
 //! * logit = deep + wide; score = sigmoid(logit).
 //!
 //! Scoring costs `nnz * embed` multiply-adds for the bag plus the small tail, whatever the vocabulary.
+//!
+//! Optional softmax [`Head`]s (family, severity) read the tail's last hidden layer beside the binary
+//! output: they share every layer but the last.
 
+use super::heads::{check_heads, Head};
 use super::{Dense, Layer, LayerWeights, Mlp, Precision};
 use crate::error::{Error, Result};
 
@@ -26,6 +30,8 @@ pub struct WideDeep {
     pub tail: Mlp,
     /// `[features]`, when the network has the linear term.
     pub wide: Option<Vec<f32>>,
+    /// Heads on the tail's last hidden layer, in [`super::HeadKind::ALL`] order (empty: none).
+    pub heads: Vec<Head>,
 }
 
 impl WideDeep {
@@ -43,6 +49,7 @@ impl WideDeep {
             bias: self.bias.clone(),
             tail: self.tail.to_layers(),
             wide: self.wide.clone(),
+            heads: self.heads.clone(),
         }
     }
 
@@ -67,6 +74,8 @@ pub struct StoredWideDeep {
     pub tail: Vec<Layer>,
     /// The linear term `[features]` (f32 at every precision: it is one number per feature).
     pub wide: Option<Vec<f32>>,
+    /// Heads on the tail's last hidden layer (f32 at every precision).
+    pub heads: Vec<Head>,
 }
 
 impl StoredWideDeep {
@@ -113,7 +122,26 @@ impl StoredWideDeep {
         if self.tail.is_empty() || inputs != 1 {
             return Err(Error::shape("tail", "layers ending in one output", format!("{} layers", self.tail.len())));
         }
+        if !self.heads.is_empty() {
+            if self.tail.len() < 2 {
+                return Err(Error::model("<heads>", "heads read a hidden layer; this tail has none"));
+            }
+            check_heads(&self.heads, self.tail[self.tail.len() - 1].inputs)?;
+        }
         Ok(())
+    }
+
+    /// The tail without its output layer, in f32: the layers the heads read through.
+    pub fn trunk(&self) -> Vec<Dense> {
+        let body = &self.tail[..self.tail.len().saturating_sub(1)];
+        body.iter()
+            .map(|l| Dense {
+                inputs: l.inputs,
+                outputs: l.outputs,
+                weight: l.weights.to_f32(l.inputs),
+                bias: l.bias.clone(),
+            })
+            .collect()
     }
 
     /// The f32 network (dequantized when stored at a lower precision).
@@ -138,6 +166,7 @@ impl StoredWideDeep {
             bias: self.bias.clone(),
             tail,
             wide: self.wide.clone(),
+            heads: self.heads.clone(),
         }
     }
 }

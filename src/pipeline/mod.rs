@@ -12,8 +12,9 @@ use crate::embed::{Embedder, EmbedderSpec, HashSpec, NgramSpec, SparseFeaturizer
 use crate::error::{Error, Result};
 use crate::eval::{self, Calibration, CalibrationRule, Report};
 use crate::model::{DatasetFingerprint, FileFingerprint, Model, ModelMeta, Weights};
-use crate::nn::Precision;
+use crate::nn::{HeadKind, Precision};
 use crate::text::TextSpec;
+use crate::train::heads::{HeadTask, NO_CLASS};
 use crate::train::sparse::SparseSet;
 use crate::train::{self, TrainObserver, TrainParams, TrainSet, ValidTrainParams};
 use serde::{Deserialize, Serialize};
@@ -61,6 +62,8 @@ pub struct TrainConfig {
     pub class_weights: Option<ClassWeights>,
     /// Multiply each row's weight by its `confidence` (default true).
     pub use_confidence: bool,
+    /// The family and severity heads beside the binary output (wide-and-deep models).
+    pub heads: HeadsConfig,
     /// Directory of the on-disk embedding cache ([`crate::embed::EmbeddingCache`]) of a dense
     /// embedder; retraining with the same embedder then skips re-embedding known texts (default: none).
     pub embed_cache: Option<PathBuf>,
@@ -87,8 +90,78 @@ impl Default for TrainConfig {
             rejects: None,
             class_weights: None,
             use_confidence: true,
+            heads: HeadsConfig::default(),
             embed_cache: None,
         }
+    }
+}
+
+/// Which heads a training job gives the model, and how families become classes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeadsConfig {
+    /// The heads to train. `null` (the default): each head whose column has more than one value on
+    /// the malicious training rows, for a wide-and-deep model (an MLP, as the `seed` preset trains,
+    /// has none). A list (`["family", "severity"]`, or `[]` for none) is required as given: a head
+    /// the data cannot train is an error.
+    pub kinds: Option<Vec<HeadKind>>,
+    /// Malicious training rows a family needs to be a class of its own; rarer families fold into
+    /// `OTHER` (default [`data::heads::MIN_FAMILY_ROWS`]).
+    pub min_family_rows: usize,
+}
+
+impl Default for HeadsConfig {
+    fn default() -> Self {
+        HeadsConfig { kinds: None, min_family_rows: data::heads::MIN_FAMILY_ROWS }
+    }
+}
+
+impl HeadsConfig {
+    /// The head tasks for `train` rows (in [`HeadKind::ALL`] order), or why the data cannot have the
+    /// heads asked for. `wide_deep`: whether the model kind can carry heads at all.
+    fn tasks(&self, train: &[Record], val: &[Record], wide_deep: bool) -> Result<Vec<HeadTask>> {
+        if let Some(kinds) = &self.kinds {
+            if let Some(dup) = kinds.iter().enumerate().find(|(i, k)| kinds[..*i].contains(k)) {
+                return Err(Error::param("heads", dup.1, "is listed twice"));
+            }
+            if !kinds.is_empty() && !wide_deep {
+                return Err(Error::param(
+                    "heads",
+                    format!("{kinds:?}"),
+                    "heads need the wide-and-deep model (the default featuriser `ngrams`); this config trains an MLP",
+                ));
+            }
+        }
+        if !wide_deep {
+            return Ok(Vec::new());
+        }
+        let mut tasks = Vec::new();
+        for kind in HeadKind::ALL {
+            let asked = match &self.kinds {
+                Some(k) => k.contains(&kind),
+                None => data::heads::distinct_values(kind, train) > 1,
+            };
+            if !asked {
+                continue;
+            }
+            let labels = data::heads::head_labels(kind, train, self.min_family_rows);
+            if labels.len() < 2 {
+                if self.kinds.is_none() {
+                    continue;
+                }
+                return Err(Error::InvalidData(format!(
+                    "the {kind} head needs at least two classes on the malicious training rows; the data gives {labels:?} \
+                     (a family needs {} rows, `min_family_rows`)",
+                    self.min_family_rows
+                )));
+            }
+            let classes = |rows: &[Record]| {
+                rows.iter().map(|r| data::heads::head_class(kind, &labels, r).map_or(NO_CLASS, |c| c as u32)).collect()
+            };
+            let (train, val) = (classes(train), classes(val));
+            tasks.push(HeadTask { kind, labels, train, val });
+        }
+        Ok(tasks)
     }
 }
 
@@ -411,6 +484,7 @@ pub fn train_observed(
     let (model, scored) = match (&config.embedder, embedder) {
         (EmbedderSpec::Ngrams(spec), _) => (fit_wide_deep(config, spec, &params, &parts, observer)?, None),
         (_, Some(embedder)) => {
+            config.heads.tasks(&split.train, &split.val, false)?;
             let (m, x_val, x_test) = fit_mlp(config, embedder.as_ref(), &params, &parts, observer)?;
             (m, Some((x_val, x_test)))
         }
@@ -439,13 +513,16 @@ pub fn train_observed(
     // texts whole scores the embeddings it was trained on (the same numbers, without embedding twice).
     let (val_scores, test_scores) = match scored {
         Some((x_val, x_test)) if model.text_spec().is_none() => {
-            (model.score_embeddings(&x_val)?, model.score_embeddings(&x_test)?)
+            (model.score_embeddings(&x_val)?, Some(model.score_embeddings(&x_test)?))
         }
-        _ => (model.score_records(&split.val)?, model.score_records(&split.test)?),
+        _ => (model.score_records(&split.val)?, None),
     };
     let val_labels: Vec<u8> = split.val.iter().map(|r| r.label).collect();
     let calibration = eval::calibrate_with(&val_scores, &val_labels, config.target_fpr, config.calibration)?;
-    let report = eval::evaluate(&test_scores, &split.test, calibration.threshold)?;
+    let report = match test_scores {
+        Some(scores) => eval::evaluate(&scores, &split.test, calibration.threshold)?,
+        None => model.evaluate(&split.test, calibration.threshold, &eval::Targets::default())?.0,
+    };
     meta.threshold = calibration.threshold;
     meta.eval = Some(report.clone());
     let model = model.with_meta(meta)?;
@@ -509,14 +586,16 @@ fn fit_wide_deep(
     let (y_train, y_val) = (labels(&split.train), labels(&split.val));
 
     observer.on_phase("training", split.train.len());
-    let (net, history) = train::sparse::fit_wide_deep(
+    let heads = config.heads.tasks(&split.train, &split.val, true)?;
+    let (net, history) = train::sparse::fit_wide_deep_heads(
         params,
         featurizer.features(),
         &SparseSet { x: &x_train, y: &y_train, w: &parts.w_train },
         &SparseSet { x: &x_val, y: &y_val, w: &parts.w_val },
+        &heads,
         &mut *observer,
     )?;
-    let meta = ModelMeta {
+    let mut meta = ModelMeta {
         text: config.text.clone(),
         history: Some(history),
         ..ModelMeta::untrained_wide_deep(
@@ -528,6 +607,7 @@ fn fit_wide_deep(
             Precision::F32,
         )
     };
+    meta.architecture.heads = net.heads.iter().map(|h| (h.kind, h.labels.clone())).collect();
     Model::assemble(meta, Weights::WideDeep { featurizer: Arc::new(featurizer), net: Arc::new(net.to_stored()) })
 }
 

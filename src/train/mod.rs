@@ -22,6 +22,7 @@
 pub mod adamw;
 mod fit;
 pub mod gemm;
+pub mod heads;
 pub mod linfa;
 pub mod logistic;
 pub mod loss;
@@ -72,6 +73,10 @@ pub struct TrainParams {
     /// The validation figure that picks the epoch to keep and drives early stopping, for
     /// wide-and-deep networks (default `recall_at_fpr`; the MLP always watches the validation loss).
     pub select: Select,
+    /// Weight of each softmax head's loss (family, severity) beside the binary loss, for wide-and-deep
+    /// networks with heads (default 0.3: chosen so that the binary head's quality stays within noise of
+    /// the binary-only network, see docs/quality.md).
+    pub head_weight: f32,
 }
 
 impl Default for TrainParams {
@@ -91,6 +96,7 @@ impl Default for TrainParams {
             embed: 64,
             wide: true,
             select: Select::RecallAtFpr,
+            head_weight: 0.3,
         }
     }
 }

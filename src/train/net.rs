@@ -154,6 +154,13 @@ impl Workspace {
         self.w[..rows].copy_from_slice(&set.w[start..start + rows]);
     }
 
+    /// The last hidden layer's activations of the last forward pass (after ReLU and dropout),
+    /// `[rows][widths[layers - 1]]`: what heads beside the output read. `None` without a hidden layer.
+    pub(crate) fn last_hidden(&self, rows: usize, net: &Net) -> Option<&[f32]> {
+        let l = net.layers();
+        (l >= 2).then(|| &self.acts[l - 2][..rows * net.widths[l - 1]])
+    }
+
     /// Logits of the last forward pass.
     pub(crate) fn logits(&self, rows: usize) -> &[f32] {
         &self.acts[self.acts.len() - 1][..rows]
@@ -233,11 +240,13 @@ impl Workspace {
     /// Backward pass after [`Workspace::loss_and_seed`]; fills [`Workspace::grads`]. `dropout_p` must
     /// be the drop probability the forward pass used (0 when it had none).
     pub(crate) fn backward(&mut self, net: &Net, rows: usize, kernel: Kernel, dropout_p: f32) {
-        self.backward_into(net, rows, kernel, dropout_p, None);
+        self.backward_into(net, rows, kernel, dropout_p, None, None);
     }
 
     /// [`Workspace::backward`] that also writes the gradient with respect to the inputs into `dx`
-    /// (`rows x widths[0]`), for a layer in front of the net.
+    /// (`rows x widths[0]`), for a layer in front of the net. `hidden_grad`, when given, is a further
+    /// gradient with respect to [`Workspace::last_hidden`] (from heads reading it), added to the one
+    /// the output layer sends back.
     pub(crate) fn backward_with_input(
         &mut self,
         net: &Net,
@@ -245,11 +254,20 @@ impl Workspace {
         kernel: Kernel,
         dropout_p: f32,
         dx: &mut [f32],
+        hidden_grad: Option<&[f32]>,
     ) {
-        self.backward_into(net, rows, kernel, dropout_p, Some(dx));
+        self.backward_into(net, rows, kernel, dropout_p, Some(dx), hidden_grad);
     }
 
-    fn backward_into(&mut self, net: &Net, rows: usize, kernel: Kernel, dropout_p: f32, dx: Option<&mut [f32]>) {
+    fn backward_into(
+        &mut self,
+        net: &Net,
+        rows: usize,
+        kernel: Kernel,
+        dropout_p: f32,
+        dx: Option<&mut [f32]>,
+        hidden_grad: Option<&[f32]>,
+    ) {
         let scale = 1.0 / (1.0 - dropout_p);
         let mut dx = dx;
         for l in (0..net.layers()).rev() {
@@ -279,6 +297,9 @@ impl Workspace {
             let act = &self.acts[l - 1][..rows * inp];
             let dz = &mut self.dz[..rows * inp];
             transpose_isa(kernel, dat, dz, inp, rows);
+            if let (true, Some(g)) = (l + 1 == net.layers(), hidden_grad) {
+                dz.iter_mut().zip(g).for_each(|(d, &h)| *d += h);
+            }
             mask_back_isa(kernel, act, dz, scale);
         }
     }

@@ -47,6 +47,9 @@ impl TrainParams {
         if self.batch_size == 0 || self.batch_size > MAX_WIDTH {
             return Err(Error::param("batch_size", self.batch_size, format!("must be in 1..={MAX_WIDTH}")));
         }
+        if !(self.head_weight.is_finite() && self.head_weight >= 0.0) {
+            return Err(Error::param("head_weight", self.head_weight, "must be a finite number >= 0"));
+        }
         if self.epochs == 0 {
             return Err(Error::param("epochs", 0, "must be at least 1"));
         }

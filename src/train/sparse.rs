@@ -9,12 +9,17 @@
 //! updated. The tail and the bag bias use [`AdamW`]. So an epoch costs about `nnz * embed` twice, plus
 //! the optimiser on the touched rows, whatever the vocabulary size.
 //!
+//! With heads ([`HeadTask`]: family, severity), each reads the tail's last hidden layer and adds its
+//! weighted cross-entropy to the loss ([`super::heads`]); its gradient reaches the trunk with the
+//! binary one. Without heads the step is exactly the binary-only one.
+//!
 //! After each epoch the validation set is scored (dropout off) and [`Select`] picks the epoch to keep;
 //! early stopping waits `patience` epochs without improvement. Single-threaded and deterministic for a
 //! seed on one kernel path, like the MLP trainer.
 
 use super::adamw::AdamW;
 use super::gemm::{isa_dispatch, Kernel};
+use super::heads::{HeadState, HeadTask};
 use super::net::{Dropout, Net, Workspace};
 use super::{EpochStats, History, Select, TrainObserver, ValidTrainParams, SELECT_FPR};
 use crate::embed::SparseRows;
@@ -224,6 +229,7 @@ struct State {
     bias: Vec<f32>,
     wide: Option<SparseParam>,
     tail: Net,
+    heads: Vec<HeadState>,
 }
 
 impl State {
@@ -235,6 +241,7 @@ impl State {
             bias: self.bias.clone(),
             tail: self.tail.to_mlp(),
             wide: self.wide.as_ref().map(SparseParam::values),
+            heads: self.heads.iter().map(HeadState::to_head).collect(),
         }
     }
 
@@ -267,15 +274,29 @@ pub fn fit_wide_deep(
     val: &SparseSet<'_>,
     observer: &mut dyn TrainObserver,
 ) -> Result<(WideDeep, History)> {
-    fit_wide_deep_with(params, features, train, val, observer, Kernel::selected()?)
+    fit_wide_deep_with(params, features, train, val, &[], observer, Kernel::selected()?)
 }
 
-/// [`fit_wide_deep`] with an explicit kernel for the tail.
+/// [`fit_wide_deep`] with softmax heads beside the binary output (`heads` in
+/// [`crate::nn::HeadKind::ALL`] order, each kind at most once), weighted by `params.head_weight`.
+pub fn fit_wide_deep_heads(
+    params: &ValidTrainParams,
+    features: usize,
+    train: &SparseSet<'_>,
+    val: &SparseSet<'_>,
+    heads: &[HeadTask],
+    observer: &mut dyn TrainObserver,
+) -> Result<(WideDeep, History)> {
+    fit_wide_deep_with(params, features, train, val, heads, observer, Kernel::selected()?)
+}
+
+/// [`fit_wide_deep_heads`] with an explicit kernel for the tail.
 pub fn fit_wide_deep_with(
     params: &ValidTrainParams,
     features: usize,
     train: &SparseSet<'_>,
     val: &SparseSet<'_>,
+    heads: &[HeadTask],
     observer: &mut dyn TrainObserver,
     kernel: Kernel,
 ) -> Result<(WideDeep, History)> {
@@ -292,6 +313,14 @@ pub fn fit_wide_deep_with(
     }
     check_sparse_set(train, features, "train")?;
     check_sparse_set(val, features, "validation")?;
+    for h in heads {
+        h.check(train.x.rows(), val.x.rows())?;
+    }
+    if heads.windows(2).any(|w| w[0].kind >= w[1].kind) {
+        return Err(Error::Training("heads must be distinct, family before severity".into()));
+    }
+    let bs = params.batch_size.min(train.x.rows());
+    let last_hidden = params.hidden[params.hidden.len() - 1];
 
     let mut init = Rng::new(params.seed ^ INIT_STREAM);
     let mut state = State {
@@ -301,8 +330,8 @@ pub fn fit_wide_deep_with(
         bias: vec![0.0; e],
         wide: params.wide.then(|| SparseParam::new(features, 1, || 0.0)),
         tail: Net::from_mlp(&Mlp::init(e, &params.hidden, params.seed)?),
+        heads: heads.iter().map(|h| HeadState::new(h, last_hidden, bs, params)).collect(),
     };
-    let bs = params.batch_size.min(train.x.rows());
     let mut ws = Workspace::new(&state.tail, bs.max(EVAL_ROWS));
     let mut tail_opt = AdamW::new(
         state.tail.params.len(),
@@ -324,6 +353,8 @@ pub fn fit_wide_deep_with(
     let (mut pre, mut act, mut dx) = (vec![0.0; bs * e], vec![0.0; bs * e], vec![0.0; bs * e]);
     let (mut yb, mut wb, mut zw) = (vec![0.0; bs], vec![0.0; bs], vec![0.0; bs]);
     let mut bias_grad = vec![0.0; e];
+    let mut hidden_grad = vec![0.0; if heads.is_empty() { 0 } else { bs * last_hidden }];
+    let mut classes = vec![0u32; bs];
     let mut bits = vec![0u32; bs * e];
     let keep_scale = 1.0 / (1.0 - params.dropout);
     let drop_t = (f64::from(params.dropout) * 4_294_967_296.0).round().min(f64::from(u32::MAX)) as u32;
@@ -379,7 +410,24 @@ pub fn fit_wide_deep_with(
                     opt.add_row(kernel, step, fi, fv, &dz[r..r + 1]);
                 }
             }
-            ws.backward_with_input(&state.tail, rows, kernel, params.dropout, &mut dx[..rows * e]);
+            // The heads' gradient with respect to the last hidden layer joins the output layer's.
+            let hidden_grad = if state.heads.is_empty() {
+                None
+            } else {
+                let hg = &mut hidden_grad[..rows * last_hidden];
+                hg.fill(0.0);
+                let a = ws
+                    .last_hidden(rows, &state.tail)
+                    .ok_or_else(|| Error::Training("heads need a hidden layer".into()))?;
+                for (h, task) in state.heads.iter_mut().zip(heads) {
+                    for (c, &i) in classes.iter_mut().zip(idx) {
+                        *c = task.train[i];
+                    }
+                    h.step_batch(a, &classes[..rows], params.head_weight, hg);
+                }
+                Some(&*hg)
+            };
+            ws.backward_with_input(&state.tail, rows, kernel, params.dropout, &mut dx[..rows * e], hidden_grad);
             // Through dropout and ReLU back to the bag, then into the touched table rows.
             bias_grad.fill(0.0);
             for r in 0..rows {
@@ -402,6 +450,7 @@ pub fn fit_wide_deep_with(
             }
             tail_opt.step(&mut state.tail.params, &ws.grads, kernel);
             bias_opt.step(&mut state.bias, &bias_grad, kernel);
+            state.heads.iter_mut().for_each(|h| h.update(kernel));
             if !observer.on_batch(epoch, bi + 1, batches) {
                 return Err(Error::Cancelled);
             }
@@ -422,7 +471,11 @@ pub fn fit_wide_deep_with(
             val_auc,
             val_recall_at_fpr: Some(recall),
         };
-        if !val_loss.is_finite() || !state.table.all_finite() || state.tail.params.iter().any(|p| !p.is_finite()) {
+        if !val_loss.is_finite()
+            || !state.table.all_finite()
+            || state.tail.params.iter().any(|p| !p.is_finite())
+            || !state.heads.iter().all(HeadState::all_finite)
+        {
             return Err(Error::Training(format!(
                 "diverged: the validation loss is {val_loss} after epoch {epoch}; lower learning_rate (now {})",
                 params.learning_rate
@@ -447,9 +500,35 @@ pub fn fit_wide_deep_with(
             break;
         }
     }
-    let (_, _, epoch, net) = best.ok_or_else(|| Error::Training("no epoch ran".into()))?;
+    let (_, _, epoch, mut net) = best.ok_or_else(|| Error::Training("no epoch ran".into()))?;
     history.best_epoch = epoch;
+    if !heads.is_empty() {
+        let (a_train, a_val) = (trunk_activations(&net, train.x), trunk_activations(&net, val.x));
+        super::heads::refit_frozen(&mut net.heads, heads, &a_train, &a_val, params, kernel);
+    }
     Ok((net, history))
+}
+
+/// The last hidden activations of every row of `x` in the kept network, as inference computes them
+/// for the heads (f32 bag, ReLU, the tail's hidden layers), `[rows][last hidden]`.
+fn trunk_activations(net: &WideDeep, x: &SparseRows) -> Vec<f32> {
+    let e = net.embed;
+    let trunk = &net.tail.layers[..net.tail.layers.len() - 1];
+    let width = trunk.last().map_or(e, |l| l.outputs);
+    let mut out = Vec::with_capacity(x.rows() * width);
+    let (mut bag, mut buf, mut h) = (vec![0.0; e], Vec::new(), Vec::new());
+    for r in 0..x.rows() {
+        bag.copy_from_slice(&net.bias);
+        let (idx, val) = x.row(r);
+        for (&j, &v) in idx.iter().zip(val) {
+            let row = &net.table[j as usize * e..(j as usize + 1) * e];
+            bag.iter_mut().zip(row).for_each(|(a, &w)| *a += v * w);
+        }
+        bag.iter_mut().for_each(|v| *v = v.max(0.0));
+        crate::nn::heads::trunk_into(trunk, &bag, &mut buf, &mut h);
+        out.extend_from_slice(&h);
+    }
+    out
 }
 
 /// Weighted mean BCE and sigmoid scores of `set` (dropout off), as inference computes them in f32.
