@@ -123,6 +123,72 @@ typedef uint32_t l2_status;
 #endif // __cplusplus
 
 /**
+ * A head beside the binary output. The numbers are part of the ABI.
+ */
+enum l2_head
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The attack family (labels from the training data: `JB`, `PI`, `CMD`, `PII`, ..., `OTHER`).
+   */
+  L2_HEAD_FAMILY = 0,
+  /**
+   * The severity (labels `low`, `medium`, `high`, `critical`: those the training data had).
+   */
+  L2_HEAD_SEVERITY = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum l2_head l2_head;
+#else
+typedef uint32_t l2_head;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A severity level (`l2_classification.severity`). The numbers are part of the ABI.
+ */
+enum l2_severity
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Not an attack: the text is not flagged.
+   */
+  L2_SEVERITY_NONE = 0,
+  /**
+   * Low.
+   */
+  L2_SEVERITY_LOW = 1,
+  /**
+   * Medium.
+   */
+  L2_SEVERITY_MEDIUM = 2,
+  /**
+   * High.
+   */
+  L2_SEVERITY_HIGH = 3,
+  /**
+   * Critical.
+   */
+  L2_SEVERITY_CRITICAL = 4,
+  /**
+   * The model has no severity head.
+   */
+  L2_SEVERITY_UNAVAILABLE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum l2_severity l2_severity;
+#else
+typedef uint32_t l2_severity;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * How a text was read for its score (`l2_score_detail.view`).
  */
 enum l2_view
@@ -177,6 +243,38 @@ typedef struct l2_model l2_model;
  * a setter runs); `l2_train` and `l2_train_config_to_json` only read it.
  */
 typedef struct l2_train_config l2_train_config;
+
+/**
+ * One text's answer (`l2_model_classify_ex`).
+ */
+typedef struct l2_classification {
+  /**
+   * Malicious probability in [0, 1], bit for bit `l2_model_score_text`'s.
+   */
+  float score;
+  /**
+   * Whether `score >= threshold`.
+   */
+  bool malicious;
+  /**
+   * Index of the family among `l2_model_head_label(model, L2_HEAD_FAMILY, i, ...)` when the text is
+   * flagged; -1 when it is not (the family is then `BENIGN`) or the model has no family head.
+   */
+  int32_t family;
+  /**
+   * P(family | attack) of that family; 0 when `family` is -1.
+   */
+  float family_score;
+  /**
+   * The severity when the text is flagged, `L2_SEVERITY_NONE` when it is not,
+   * `L2_SEVERITY_UNAVAILABLE` without a severity head.
+   */
+  l2_severity severity;
+  /**
+   * P(severity | attack) of that level; 0 unless a level is given.
+   */
+  float severity_score;
+} l2_classification;
 
 /**
  * A score with how it was reached: a model with a text spec scores several views of a text (decoded
@@ -263,6 +361,43 @@ const char *l2_version(void);
 l2_status l2_last_error_message(char *buf,
                                 size_t len,
                                 size_t *out_n);
+
+/**
+ * How many labels the model's `head` has into `*out_n`: 0 when the model has no such head (an MLP
+ * model has none). Thread-safe.
+ */
+l2_status l2_model_head_count(const struct l2_model *model, l2_head head, size_t *out_n);
+
+/**
+ * Label `index` of the model's `head` (e.g. `PI`), copied into `buf` (`len` bytes) with a NUL, as
+ * `l2_model_metadata_json` copies text (`*out_n` = length; `L2_STATUS_BUFFER_TOO_SMALL` with the size
+ * needed). An index at or past `l2_model_head_count` gives `L2_STATUS_INVALID_PARAM`. Thread-safe.
+ */
+l2_status l2_model_head_label(const struct l2_model *model,
+                              l2_head head,
+                              size_t index,
+                              char *buf,
+                              size_t len,
+                              size_t *out_n);
+
+/**
+ * Score one text and say what kind of attack it is: the score and decision, the family and severity
+ * into `*out` (see `l2_classification`), and P(family | attack) of every family, in label order, into
+ * `family_scores` (capacity `family_scores_len` floats; `*out_family_n` = how many were written).
+ *
+ * `family_scores` may be NULL when `family_scores_len` is 0: then only `*out` and `*out_family_n`
+ * (the number of families) are written. A capacity below the number of families gives
+ * `L2_STATUS_BUFFER_TOO_SMALL` with `*out_family_n` = the number needed, and nothing else written.
+ * On any other failure nothing is written. The scores are the same bits in every host (the heads run
+ * in one fixed order). Thread-safe.
+ */
+l2_status l2_model_classify_ex(const struct l2_model *model,
+                               const char *text,
+                               size_t text_len,
+                               struct l2_classification *out,
+                               float *family_scores,
+                               size_t family_scores_len,
+                               size_t *out_family_n);
 
 /**
  * Load and verify the model file at `path` (NUL-terminated UTF-8).

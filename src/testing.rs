@@ -82,6 +82,32 @@ pub fn spread_wide_deep(
     seed: u64,
     texts: &[&str],
 ) -> Result<Model> {
+    spread_wide_deep_with(embed, hidden, precision, seed, texts, false)
+}
+
+/// Family labels of [`spread_wide_deep_heads`].
+pub const FIXTURE_FAMILIES: [&str; 4] = ["CMD", "JB", "PI", "PII"];
+
+/// [`spread_wide_deep`] with random family ([`FIXTURE_FAMILIES`]) and severity (low to critical)
+/// heads, scaled so that their answers differ between texts.
+pub fn spread_wide_deep_heads(
+    embed: usize,
+    hidden: &[usize],
+    precision: Precision,
+    seed: u64,
+    texts: &[&str],
+) -> Result<Model> {
+    spread_wide_deep_with(embed, hidden, precision, seed, texts, true)
+}
+
+fn spread_wide_deep_with(
+    embed: usize,
+    hidden: &[usize],
+    precision: Precision,
+    seed: u64,
+    texts: &[&str],
+    with_heads: bool,
+) -> Result<Model> {
     use crate::embed::{NgramSpec, SparseFeaturizer};
     use crate::model::Weights;
     use crate::nn::WideDeep;
@@ -97,8 +123,28 @@ pub fn spread_wide_deep(
     let bias = (0..embed).map(|_| 0.05 * rng.normal()).collect();
     let wide = Some((0..features).map(|_| 0.5 * rng.normal()).collect());
     let tail = Mlp::init(embed, hidden, seed ^ 0x7a11)?;
-    let net = WideDeep { features, embed, table, bias, tail, wide, heads: Vec::new() };
+    let last = hidden.last().copied().unwrap_or(embed);
+    let mut head = |kind, labels: &[&str]| crate::nn::Head {
+        kind,
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+        layer: crate::nn::Dense {
+            inputs: last,
+            outputs: labels.len(),
+            weight: (0..labels.len() * last).map(|_| 2.0 * rng.normal()).collect(),
+            bias: (0..labels.len()).map(|_| 0.1 * rng.normal()).collect(),
+        },
+    };
+    let heads = if with_heads {
+        vec![
+            head(crate::nn::HeadKind::Family, &FIXTURE_FAMILIES),
+            head(crate::nn::HeadKind::Severity, &["low", "medium", "high", "critical"]),
+        ]
+    } else {
+        Vec::new()
+    };
+    let net = WideDeep { features, embed, table, bias, tail, wide, heads };
     let mut meta = ModelMeta::untrained_wide_deep(spec, features, embed, hidden.to_vec(), true, Precision::F32);
+    meta.architecture.heads = net.heads.iter().map(|h| (h.kind, h.labels.clone())).collect();
     meta.created = FIXTURE_CREATED.into();
     meta.text = Some(crate::text::TextSpec::default());
     meta.tags = [("synthetic".to_string(), "untrained".to_string())].into_iter().collect();

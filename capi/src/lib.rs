@@ -1,6 +1,7 @@
 //! libl2: the C ABI of the L2 malicious-prompt classifier.
 //!
-//! One module per C object ([`model`] for `l2_model`, [`train`] for `l2_train_config` and training),
+//! One module per C object ([`model`] for `l2_model`, [`heads`] for its family and severity heads,
+//! [`train`] for `l2_train_config` and training),
 //! [`status`] for `l2_status`, [`error`] for the thread-local error detail. Conventions (after rustls-ffi)
 //! are in `docs/c-api.md`: opaque handles, every entry point behind a panic boundary, outputs last and
 //! written only on success, every buffer followed by its `size_t` length, NULL-safe `_free`.
@@ -16,6 +17,7 @@
 
 mod buffer;
 pub mod error;
+pub mod heads;
 pub mod model;
 pub mod status;
 pub mod train;

@@ -76,7 +76,7 @@ pub extern "C" fn l2_model_free(model: *const l2_model) {
 }
 
 /// The model behind a handle argument.
-fn model_ref<'a>(model: *const l2_model) -> CResult<&'a l2core::Model> {
+pub(crate) fn model_ref<'a>(model: *const l2_model) -> CResult<&'a l2core::Model> {
     // SAFETY: C contract of every function taking a model: NULL or a live model.
     Ok(&unsafe { arg_ref(model, "model") }?.inner)
 }

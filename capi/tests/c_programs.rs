@@ -116,6 +116,34 @@ fn fixture_model(precision: Precision) -> Model {
     model.with_threshold(median).expect("threshold")
 }
 
+/// Writes `heads.txt`: `families N`, the N labels one per line, then per prompt the answer as
+/// `l2_model_classify_ex` must give it: family index (-1: none), severity enum, the bits of both
+/// scores, and the bits of the N family probabilities.
+fn write_heads(dir: &Path, model: &Model) {
+    use l2core::model::HeadKind;
+    let labels = model.head(HeadKind::Family).map_or(Vec::new(), |(_, h)| h.labels.clone());
+    let mut f = format!("families {}\n", labels.len());
+    labels.iter().for_each(|l| f.push_str(&format!("{l}\n")));
+    for a in model.classify_detailed(PROMPTS).expect("classify") {
+        let fam = model.answer(&a, HeadKind::Family);
+        let (index, fscore) = match fam.and_then(|h| h.index.map(|i| (i, h.probs[i]))) {
+            Some((i, p)) => (i as i64, p),
+            None => (-1, 0.0),
+        };
+        let (severity, sscore) = match model.answer(&a, HeadKind::Severity) {
+            None => (5, 0.0),
+            Some(h) => match h.index {
+                None => (0, 0.0),
+                Some(i) => (h.label.parse::<l2core::data::Severity>().expect("level") as u32, h.probs[i]),
+            },
+        };
+        f.push_str(&format!("{index} {severity} {:08x} {:08x}", fscore.to_bits(), sscore.to_bits()));
+        fam.map(|h| h.probs).unwrap_or(&[]).iter().for_each(|p| f.push_str(&format!(" {:08x}", p.to_bits())));
+        f.push('\n');
+    }
+    std::fs::write(dir.join("heads.txt"), f).expect("heads fixture");
+}
+
 /// Writes the fixture into `dir`: `model.l2`, `fixture.txt` (threshold, dims, kind, then per prompt the
 /// score bits, the decision and the text), `embeddings.bin` (u64 n, u64 dims, n*dims f32, n expected
 /// f32; dims 0 for a wide-and-deep model, which takes no embeddings).
@@ -123,8 +151,9 @@ fn write_fixture(dir: &Path, fixture: Fixture) -> Model {
     let Fixture(kind, precision) = fixture;
     let model = match kind {
         Kind::Mlp => fixture_model(precision),
-        Kind::WideDeep => l2core::testing::spread_wide_deep(16, &[8], precision, 7, PROMPTS).expect("wide_deep"),
+        Kind::WideDeep => l2core::testing::spread_wide_deep_heads(16, &[8], precision, 7, PROMPTS).expect("wide_deep"),
     };
+    write_heads(dir, &model);
     model.save(dir.join("model.l2")).expect("save model");
     let mut f = String::new();
     let kind_name = if kind == Kind::Mlp { "mlp" } else { "wide_deep" };

@@ -1020,6 +1020,8 @@ def main():
 
     contenders = [
         L2Contender("default", "`l2 train` with no flags: the new default (sparse n-grams + wide-and-deep)", [], env),
+        L2Contender("default_no_heads", "`l2 train --heads none`: the default without the family and severity "
+                    "heads (the binary-only network the heads must not make worse)", ["--heads", "none"], env),
         L2Contender("seed", "`l2 train --preset seed`: 512-d hashing embedder + MLP [256,128,64] (the seed recipe)",
                     ["--preset", "seed"], env),
         SklearnContender(),

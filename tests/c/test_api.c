@@ -426,6 +426,88 @@ static void test_detailed(const l2_model *m) {
   EXPECT_STATUS(l2_model_score_text_detailed(m, "\xc3\x28", 2, &d), L2_STATUS_INVALID_UTF8);
 }
 
+/* The heads: what heads.txt (the Rust library's answers) says, bit for bit. */
+static void test_heads(const l2_model *m, const char *dir) {
+  char *path = join(dir, "heads.txt");
+  size_t len = 0;
+  char *text = (char *)read_file(path, &len);
+  free(path);
+  text = realloc(text, len + 1);
+  if (text == NULL) exit(1);
+  text[len] = '\0';
+  char *save = NULL;
+  char *line = strtok_r(text, "\n", &save);
+  size_t families = 0, n = 99, need = 0;
+  if (line == NULL || sscanf(line, "families %zu", &families) != 1 || families > 64) exit(1);
+  REQUIRE_OK(l2_model_head_count(m, L2_HEAD_FAMILY, &n));
+  CHECK(n == families);
+  for (size_t i = 0; i < families; i++) {
+    line = strtok_r(NULL, "\n", &save);
+    if (line == NULL) exit(1);
+    char label[64];
+    REQUIRE_OK(l2_model_head_label(m, L2_HEAD_FAMILY, i, label, sizeof label, &n));
+    CHECK(n == strlen(line) && strcmp(label, line) == 0);
+    EXPECT_STATUS(l2_model_head_label(m, L2_HEAD_FAMILY, i, label, 1, &need), L2_STATUS_BUFFER_TOO_SMALL);
+    CHECK(need == strlen(line) + 1);
+  }
+  char label[64];
+  EXPECT_STATUS(l2_model_head_label(m, L2_HEAD_FAMILY, families, label, sizeof label, &n),
+                L2_STATUS_INVALID_PARAM);
+  float scores[64];
+  for (size_t i = 0; i < n_prompts; i++) {
+    line = strtok_r(NULL, "\n", &save);
+    if (line == NULL) exit(1);
+    long family = 0;
+    unsigned severity = 0, fbits = 0, sbits = 0;
+    int used = 0;
+    if (sscanf(line, "%ld %u %x %x%n", &family, &severity, &fbits, &sbits, &used) != 4) exit(1);
+    l2_classification c;
+    size_t got = 99;
+    REQUIRE_OK(l2_model_classify_ex(m, prompts[i], prompt_lens[i], &c, scores, 64, &got));
+    float s = -1.0f;
+    REQUIRE_OK(l2_model_score_text(m, prompts[i], prompt_lens[i], &s));
+    bool decided = false;
+    REQUIRE_OK(l2_model_decide(m, s, &decided));
+    CHECK(bits(c.score) == bits(s) && c.malicious == decided);
+    CHECK(got == families);
+    PARITY(c.family == family && (unsigned)c.severity == severity);
+    PARITY(bits(c.family_score) == fbits && bits(c.severity_score) == sbits);
+    const char *rest = line + used;
+    for (size_t k = 0; k < families; k++) {
+      unsigned pb = 0;
+      int step = 0;
+      if (sscanf(rest, " %x%n", &pb, &step) != 1) exit(1);
+      rest += step;
+      PARITY(bits(scores[k]) == pb);
+    }
+    /* Without a buffer: the struct and the count only. */
+    l2_classification c2;
+    REQUIRE_OK(l2_model_classify_ex(m, prompts[i], prompt_lens[i], &c2, NULL, 0, &got));
+    CHECK(got == families && bits(c2.score) == bits(c.score) && c2.family == c.family);
+    if (families > 0) {
+      memset(&c2, 0xab, sizeof c2);
+      EXPECT_STATUS(l2_model_classify_ex(m, prompts[i], prompt_lens[i], &c2, scores, families - 1, &need),
+                    L2_STATUS_BUFFER_TOO_SMALL);
+      CHECK(need == families && c2.family == (int32_t)0xabababab);
+    }
+    if (!c.malicious) CHECK(c.family == -1 && (families == 0 || c.severity == L2_SEVERITY_NONE));
+  }
+  free(text);
+  if (families == 0) {
+    l2_classification c;
+    size_t got = 0;
+    REQUIRE_OK(l2_model_classify_ex(m, "x", 1, &c, NULL, 0, &got));
+    CHECK(c.family == -1 && c.severity == L2_SEVERITY_UNAVAILABLE && got == 0);
+  }
+  l2_classification c;
+  size_t got = 0;
+  EXPECT_STATUS(l2_model_classify_ex(m, "x", 1, NULL, NULL, 0, &got), L2_STATUS_NULL_PARAMETER);
+  EXPECT_STATUS(l2_model_classify_ex(m, "x", 1, &c, NULL, 0, NULL), L2_STATUS_NULL_PARAMETER);
+  EXPECT_STATUS(l2_model_classify_ex(m, "x", 1, &c, NULL, 4, &got), L2_STATUS_NULL_PARAMETER);
+  EXPECT_STATUS(l2_model_classify_ex(m, "\xc3\x28", 2, &c, scores, 64, &got), L2_STATUS_INVALID_UTF8);
+  EXPECT_STATUS(l2_model_classify_ex(NULL, "x", 1, &c, scores, 64, &got), L2_STATUS_NULL_PARAMETER);
+}
+
 static void test_embeddings(const l2_model *m) {
   float *out = malloc(sizeof(float) * (emb_n + 1));
   if (wide_deep) {
@@ -623,6 +705,7 @@ int main(int argc, char **argv) {
   test_scoring(m);
   test_batch(m);
   test_detailed(m);
+  test_heads(m, argv[1]);
   test_embeddings(m);
   test_train_config();
   test_threads(m);
