@@ -12,6 +12,7 @@ Quick tour::
     model = l2core.Model.load("model.l2")
     X = model.embed(texts)                       # float32 (n, dims)
     model.score_embeddings(X)                    # zero-copy for C-contiguous float32
+    model.classify(texts).to_pandas()            # score, malicious, family, severity and their scores
     report = l2core.evaluate(model, "test.csv")
 
 Importing l2core needs only numpy; pandas and scikit-learn are used when installed. ``l2core.spark`` and
@@ -39,6 +40,7 @@ from ._l2core import (
     embed,
 )
 from ._data import Dataset, read_csv
+from ._heads import Classification, Classifications
 from ._sklearn import MLPClassifier
 from ._train import TRAIN_DEFAULTS, evaluate, retrain, train
 
@@ -46,6 +48,8 @@ __all__ = [
     "__version__",
     "Model",
     "Report",
+    "Classification",
+    "Classifications",
     "Dataset",
     "MLPClassifier",
     "TRAIN_DEFAULTS",

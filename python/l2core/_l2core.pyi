@@ -6,6 +6,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 import numpy as np
 import numpy.typing as npt
 
+from ._heads import Classifications
+
 __version__: str
 FRAME_NAME: str
 
@@ -88,6 +90,11 @@ class Model:
         """Embed texts with the model's embedder: float32 (n, dims); ValueError for a wide_deep model."""
     def score_details(self, texts: _Texts) -> List[Dict[str, Any]]:
         """Per text {"score", "views", "windows", "view"}: the score and how it was reached."""
+    def classify(self, texts: _Texts) -> "Classifications":
+        """Each text's score, decision, family and severity (see l2core.Classifications)."""
+    @property
+    def heads(self) -> Dict[str, List[str]]:
+        """The labels of each head: {"family": [...], "severity": [...]} (empty without heads)."""
     def features(
         self, texts: _Texts
     ) -> Tuple["npt.NDArray[np.float32]", "npt.NDArray[np.int64]", "npt.NDArray[np.int64]"]:

@@ -12,7 +12,7 @@ from ._data import _is_frame, _paths, _records, Dataset
 _HASH_SETTINGS = ("dims", "char_ngrams", "word_ngrams", "char_weight", "word_weight")
 
 _TRAIN_PARAMS = ("hidden", "dropout", "learning_rate", "weight_decay", "beta1", "beta2", "epsilon",
-                 "batch_size", "epochs", "patience", "seed", "embed", "wide", "select")
+                 "batch_size", "epochs", "patience", "seed", "embed", "wide", "select", "head_weight")
 
 
 def _defaults() -> Dict[str, Any]:
@@ -31,6 +31,8 @@ def _defaults() -> Dict[str, Any]:
     out["split_seed"] = split["seed"]
     for name in ("class_weights", "use_confidence", "skip_invalid", "rejects"):
         out[name] = config[name]
+    out["heads"] = config["heads"]["kinds"]
+    out["min_family_rows"] = config["heads"]["min_family_rows"]
     out["config"] = None
     return out
 
@@ -85,6 +87,16 @@ def _config(settings: Dict[str, Any]) -> Dict[str, Any]:
         split = dict(config.get("split", {}))
         split["seed"] = settings["split_seed"]
         config["split"] = split
+    if "heads" in settings or "min_family_rows" in settings:
+        heads = dict(config.get("heads", {}))
+        if "heads" in settings:
+            kinds = settings["heads"]
+            if isinstance(kinds, str):
+                kinds = None if kinds == "auto" else [] if kinds == "none" else kinds.split(",")
+            heads["kinds"] = None if kinds is None else list(kinds)
+        if "min_family_rows" in settings:
+            heads["min_family_rows"] = settings["min_family_rows"]
+        config["heads"] = heads
     cw = settings.get("class_weights")
     if cw is not None:
         if isinstance(cw, dict):
@@ -112,7 +124,9 @@ def train(
     (text and label required); or a Dataset from ``read_csv``. Settings (see ``TRAIN_DEFAULTS``):
     preset ("default", or "seed" for the seed's MLP recipe), hidden, dropout, learning_rate (alias lr),
     weight_decay, beta1, beta2, epsilon, batch_size, epochs, patience, seed, embed (the embedding-bag
-    width), wide (the linear term), select ("recall_at_fpr", "auc" or "val_loss": the epoch kept), dims,
+    width), wide (the linear term), select ("recall_at_fpr", "auc" or "val_loss": the epoch kept),
+    heads (None or "auto": each head whose column has more than one value; "family", "severity", a
+    list of them, or "none"), min_family_rows (rarer families fold into OTHER), head_weight, dims,
     char_ngrams=(min, max), word_ngrams=(min, max), char_weight, word_weight (the hashing embedder:
     giving any trains the MLP on hashing embeddings, as ``l2 train --dims``), target_fpr, split=(train, val, test), split_seed, class_weights=(benign,
     malicious), use_confidence, skip_invalid, rejects (CSV path for rejected rows: required when any row

@@ -263,6 +263,51 @@ impl PyModel {
             .collect()
     }
 
+    /// Each text's score, decision, family and severity: an `l2core.Classifications`, a sequence of
+    /// `Classification(score, malicious, family, severity, family_scores, severity_scores)` with the
+    /// columns as numpy arrays and `.to_pandas()`. `family` / `severity` are the most probable label
+    /// when the text is flagged, `"BENIGN"` / `"none"` when it is not, and `None` when the model has no
+    /// such head; the scores are P(label | attack). Scores equal `score`'s.
+    fn classify<'py>(&self, py: Python<'py>, texts: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        use l2core::model::HeadKind;
+        let texts = arrays::texts(texts)?;
+        let model = &self.inner;
+        let answers = py
+            .detach(|| {
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                model.classify_detailed(&refs)
+            })
+            .py_err()?;
+        let scores: Vec<f32> = answers.iter().map(|a| a.scored.score).collect();
+        let malicious: Vec<bool> = scores.iter().map(|&s| model.decide(s)).collect();
+        let n = answers.len();
+        let head =
+            |kind: HeadKind| -> PyResult<(Option<Vec<String>>, Option<Bound<'py, PyAny>>, Option<Bound<'py, PyAny>>)> {
+                let Some((_, h)) = model.head(kind) else { return Ok((None, None, None)) };
+                let k = h.labels.len();
+                let mut probs = Vec::with_capacity(n * k);
+                let mut index = Vec::with_capacity(n);
+                for a in &answers {
+                    let ans = model.answer(a, kind).ok_or_else(|| type_error(format!("no {kind} answer")))?;
+                    probs.extend_from_slice(ans.probs);
+                    index.push(ans.index.map_or(-1, |i| i as i64));
+                }
+                let probs = PyArray1::from_vec(py, probs).reshape([n, k])?.into_any();
+                Ok((Some(h.labels.clone()), Some(probs), Some(PyArray1::from_vec(py, index).into_any())))
+            };
+        let (fl, fp, fi) = head(HeadKind::Family)?;
+        let (sl, sp, si) = head(HeadKind::Severity)?;
+        let class = py.import("l2core._heads")?.getattr("Classifications")?;
+        class.call1((PyArray1::from_vec(py, scores), PyArray1::from_vec(py, malicious), fl, fp, fi, sl, sp, si))
+    }
+
+    /// The labels of each head the model has, `{"family": [...], "severity": [...]}` (empty for a
+    /// model without heads).
+    #[getter]
+    fn heads(&self) -> std::collections::BTreeMap<&'static str, Vec<String>> {
+        self.inner.heads().iter().map(|h| (h.kind.as_str(), h.labels.clone())).collect()
+    }
+
     /// The sparse n-gram features of a wide-and-deep model for `texts` (canonical, whole text), as the
     /// CSR triple `(values float32, indices int64, indptr int64)`:
     /// `scipy.sparse.csr_matrix(model.features(texts), shape=(len(texts), model.dims))`. These are the
