@@ -241,6 +241,20 @@ impl OnnxSession {
         rows: usize,
         cols: usize,
     ) -> Result<(Vec<f32>, Vec<i64>)> {
+        let mut all = self.run_index_value_all((index, value), rows, cols)?;
+        if all.is_empty() {
+            return Err(Error::model(&self.name, "the graph has no outputs"));
+        }
+        Ok(all.swap_remove(0))
+    }
+
+    /// [`OnnxSession::run_index_value`] returning every output (as f32 values and shape), in order.
+    pub fn run_index_value_all(
+        &self,
+        (index, value): (&[i64], &[f32]),
+        rows: usize,
+        cols: usize,
+    ) -> Result<Vec<(Vec<f32>, Vec<i64>)>> {
         if index.len() != rows * cols || value.len() != rows * cols {
             return Err(Error::shape(
                 "ONNX inputs",
@@ -259,9 +273,13 @@ impl OnnxSession {
             let v =
                 ort::value::TensorRef::from_array_view(([rows, cols], value)).map_err(|e| bad("value tensor", &e))?;
             let out = s.run(ort::inputs![i_name.as_str() => i, v_name.as_str() => v]).map_err(|e| bad("run", &e))?;
-            let (shape, data) =
-                out[0].try_extract_tensor::<f32>().map_err(|e| bad("output is not a float tensor", &e))?;
-            Ok((data.to_vec(), shape.iter().copied().collect()))
+            out.iter()
+                .map(|(_, o)| {
+                    let (shape, data) =
+                        o.try_extract_tensor::<f32>().map_err(|e| bad("output is not a float tensor", &e))?;
+                    Ok((data.to_vec(), shape.iter().copied().collect()))
+                })
+                .collect()
         })
     }
 

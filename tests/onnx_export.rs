@@ -8,11 +8,12 @@
 mod onnx_common;
 
 use l2core::embed::EmbedderSpec;
-use l2core::model::Precision;
+use l2core::model::{Precision, Weights};
 use l2core::onnx::{self, export, export_with, inspect, ExportOptions, Int8Activations};
 use l2core::testing::spread_model;
 use l2core::{Error, Model};
 use onnx_common::{have_runtime, venv_python};
+use std::sync::Arc;
 
 const DIMS: usize = 96;
 const HIDDEN: [usize; 3] = [48, 24, 12];
@@ -313,4 +314,44 @@ fn wide_deep_exports_match_the_native_engine_and_pass_onnx_checker() {
     }
     assert!(out.status.success(), "onnx.checker failed:\n{stderr}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with("ok ")).count(), 3);
+}
+
+fn wide_deep_heads(precision: Precision, seed: u64) -> Model {
+    let ts = texts();
+    let refs: Vec<&str> = ts.iter().map(String::as_str).collect();
+    l2core::testing::spread_wide_deep_heads(16, &[8], precision, seed, &refs).unwrap()
+}
+
+#[test]
+fn heads_are_extra_outputs_that_match_the_native_engine() {
+    let m = wide_deep_heads(Precision::F32, 21);
+    let e = export(&m, None).unwrap();
+    let info = inspect(&e.bytes).unwrap();
+    assert_eq!(info.outputs, ["probability", "family_probs", "severity_probs"]);
+    assert_eq!(e.output_names(), info.outputs);
+    assert_eq!(info.ops.iter().filter(|o| *o == "Softmax").count(), 2);
+    let families: Vec<String> = serde_json::from_str(&info.metadata["family_probs"]).unwrap();
+    assert_eq!(families, l2core::testing::FIXTURE_FAMILIES);
+    if !have_runtime() {
+        return;
+    }
+    let ts = texts();
+    let refs: Vec<&str> = ts.iter().map(String::as_str).collect();
+    for p in [Precision::F32, Precision::F16, Precision::Int8] {
+        let m = wide_deep_heads(p, 22);
+        let r = onnx::validate_texts(&m, &export(&m, None).unwrap(), &refs).unwrap();
+        r.check().unwrap_or_else(|err| panic!("{p}: {err}"));
+        let h = r.heads_max_abs_diff.expect("the heads are compared");
+        assert!(h < 1e-5, "{p}: {r:?}");
+    }
+    // A graph whose heads differ from the model's fails, although its scores agree.
+    let Weights::WideDeep { featurizer, net } = m.weights().clone() else { panic!("a wide-and-deep model") };
+    let mut net = (*net).clone();
+    net.heads[0].layer.bias.iter_mut().enumerate().for_each(|(i, b)| *b += i as f32);
+    let tampered = Model::assemble(m.meta().clone(), Weights::WideDeep { featurizer, net: Arc::new(net) }).unwrap();
+    let mut e = export(&m, None).unwrap();
+    e.bytes = export(&tampered, None).unwrap().bytes;
+    let r = onnx::validate_texts(&m, &e, &refs).unwrap();
+    assert!(r.max_abs_diff < 1e-5 && r.decision_agreement == 1.0, "the binary scores agree: {r:?}");
+    assert!(!r.passed() && r.check().unwrap_err().to_string().contains("head probability"), "{r:?}");
 }

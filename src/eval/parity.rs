@@ -57,6 +57,10 @@ pub struct Parity {
     pub source: Option<Box<Parity>>,
     /// What ran the candidate when it was not l2core (the ONNX Runtime library).
     pub runtime: Option<String>,
+    /// max |probability difference| of the heads (family, severity), when the model has them: held
+    /// to the same `max_abs_diff` bound as the scores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heads_max_abs_diff: Option<f64>,
 }
 
 impl Parity {
@@ -102,6 +106,7 @@ impl Parity {
             tolerance,
             source: None,
             runtime: None,
+            heads_max_abs_diff: None,
         })
     }
 
@@ -113,7 +118,9 @@ impl Parity {
 
     /// Whether both criteria hold.
     pub fn passed(&self) -> bool {
-        self.tolerance.max_abs_diff.is_none_or(|m| self.max_abs_diff <= m)
+        self.tolerance
+            .max_abs_diff
+            .is_none_or(|m| self.max_abs_diff <= m && self.heads_max_abs_diff.is_none_or(|h| h <= m))
             && self.decision_agreement >= self.tolerance.min_agreement
     }
 
@@ -123,17 +130,19 @@ impl Parity {
             return Ok(());
         }
         let bound = self.tolerance.max_abs_diff.map_or(String::new(), |m| format!(" (allowed {m:.1e})"));
-        Err(Error::Check(format!(
-            "{}: decision agreement {:.4}% on {} rows ({} decisions differ at threshold {}; required {:.2}%), \
+        Err(Error::Check(
+            format!(
+                "{}: decision agreement {:.4}% on {} rows ({} decisions differ at threshold {}; required {:.2}%), \
              max |score diff| {:.3e}{bound}",
-            self.subject,
-            100.0 * self.decision_agreement,
-            self.rows,
-            self.disagreements,
-            self.threshold,
-            100.0 * self.tolerance.min_agreement,
-            self.max_abs_diff,
-        )))
+                self.subject,
+                100.0 * self.decision_agreement,
+                self.rows,
+                self.disagreements,
+                self.threshold,
+                100.0 * self.tolerance.min_agreement,
+                self.max_abs_diff,
+            ) + &self.heads_max_abs_diff.map_or(String::new(), |h| format!(", max |head probability diff| {h:.3e}")),
+        ))
     }
 }
 
@@ -148,6 +157,9 @@ impl std::fmt::Display for Parity {
         writeln!(f, "  mean |score diff|  {:.6}", self.mean_abs_diff)?;
         writeln!(f, "  decision agreement {:.4}% ({} differ)", 100.0 * self.decision_agreement, self.disagreements)?;
         write!(f, "  rows within max |score diff| of the threshold: {}", self.near_threshold)?;
+        if let Some(h) = self.heads_max_abs_diff {
+            write!(f, "\n  max |head probability diff| {h:.6}")?;
+        }
         if let (Some(r), Some(c)) = (self.reference, self.candidate) {
             write!(
                 f,

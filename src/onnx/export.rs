@@ -96,6 +96,15 @@ impl Exported {
             Weights::WideDeep { .. } => &[FEATURE_INDEX, FEATURE_VALUE],
         }
     }
+
+    /// The graph's output names: [`OUTPUT_NAME`], then each head's ([`head_output`]) in order.
+    pub fn output_names(&self) -> Vec<&'static str> {
+        let mut names = vec![OUTPUT_NAME];
+        if let Weights::WideDeep { net, .. } = &self.weights {
+            names.extend(net.heads.iter().map(|h| head_output(h.kind)));
+        }
+        names
+    }
 }
 
 /// How an int8 graph treats activations.
@@ -199,6 +208,10 @@ fn export_wide_deep(
     let hidden: Vec<usize> = converted.tail[..converted.tail.len() - 1].iter().map(|l| l.outputs).collect();
     props.insert("hidden", serde_json::to_string(&hidden).map_err(|e| Error::json("hidden widths", e))?);
     props.insert("wide", converted.wide.is_some().to_string());
+    for h in &converted.heads {
+        let labels = serde_json::to_string(&h.labels).map_err(|e| Error::json("head labels", e))?;
+        props.insert(head_output(h.kind), labels);
+    }
     props.insert("weights_sha256", weights.sha256());
     props.insert("created", meta.created.clone());
     let doc = "L2 malicious-prompt classifier (wide and deep): feature_index int64 [N, K] and feature_value \
@@ -666,6 +679,21 @@ fn wide_deep_graph(net: &StoredWideDeep) -> Result<proto::GraphProto> {
         logit = "logit".into();
     }
     nodes.push(node("Sigmoid", "sigmoid".into(), &[&logit], OUTPUT_NAME, vec![]));
+    let mut outputs = vec![value_info(OUTPUT_NAME, [DimParam("N".into()), DimValue(1)])];
+    // Each head: Softmax(Gemm(last hidden activation, W, b)), as [N, labels].
+    let hidden = format!("tail.{}.relu", net.tail.len().saturating_sub(2));
+    for h in &net.heads {
+        let name = format!("heads.{}", h.kind);
+        let (k, d) = (h.layer.outputs, h.layer.inputs);
+        inits.push(tensor(format!("{name}.weight"), data_type::FLOAT, &[k, d], f32_raw(&h.layer.weight))?);
+        inits.push(tensor(format!("{name}.bias"), data_type::FLOAT, &[k], f32_raw(&h.layer.bias))?);
+        let gemm = vec![float_attr("alpha", 1.0), float_attr("beta", 1.0), int_attr("transB", 1)];
+        let (w, b, z) = (format!("{name}.weight"), format!("{name}.bias"), format!("{name}.logits"));
+        nodes.push(node("Gemm", format!("{name}.gemm"), &[&hidden, &w, &b], &z, gemm));
+        let out = head_output(h.kind);
+        nodes.push(node("Softmax", format!("{name}.softmax"), &[&z], out, vec![int_attr("axis", 1)]));
+        outputs.push(value_info(out, [DimParam("N".into()), DimValue(k as i64)]));
+    }
     let rows_k = || [DimParam("N".into()), DimParam("K".into())];
     Ok(proto::GraphProto {
         node: nodes,
@@ -676,8 +704,16 @@ fn wide_deep_graph(net: &StoredWideDeep) -> Result<proto::GraphProto> {
             typed_value_info(FEATURE_INDEX, data_type::INT64, rows_k()),
             typed_value_info(FEATURE_VALUE, data_type::FLOAT, rows_k()),
         ],
-        output: vec![value_info(OUTPUT_NAME, [DimParam("N".into()), DimValue(1)])],
+        output: outputs,
     })
+}
+
+/// The graph output of a head's probabilities (`family_probs`, `severity_probs`: `[N, labels]`).
+pub fn head_output(kind: crate::nn::HeadKind) -> &'static str {
+    match kind {
+        crate::nn::HeadKind::Family => "family_probs",
+        crate::nn::HeadKind::Severity => "severity_probs",
+    }
 }
 
 /// What [`inspect`] reads back from ONNX bytes.

@@ -3,7 +3,7 @@
 //! differently (NeMo Guardrails once shipped an export that flagged every benign prompt) fails
 //! [`Parity::check`] with [`Error::Check`].
 
-use super::export::{Exported, OUTPUT_NAME};
+use super::export::Exported;
 use crate::embed::SparseRows;
 use crate::error::{Error, Result};
 use crate::eval::{Parity, Tolerance};
@@ -80,7 +80,9 @@ pub fn validate_features(model: &Model, exported: &Exported, rows: &SparseRows) 
     }
     rows.check(net.features, "validation features")?;
     let session = session(exported)?;
+    let hw: usize = net.heads.iter().map(|h| h.labels.len()).sum();
     let mut onnx = Vec::with_capacity(n);
+    let mut onnx_heads = Vec::with_capacity(n * hw);
     for first in (0..n).step_by(BATCH) {
         let last = (first + BATCH).min(n);
         // Pad every row to the longest in the batch: index 0 with value 0 adds nothing.
@@ -92,10 +94,26 @@ pub fn validate_features(model: &Model, exported: &Exported, rows: &SparseRows) 
             index[at..at + idx.len()].iter_mut().zip(idx).for_each(|(o, &i)| *o = i64::from(i));
             value[at..at + val.len()].copy_from_slice(val);
         }
-        onnx.extend(checked_output(session.run_index_value((&index, &value), last - first, k)?, last - first)?);
+        let mut outputs = session.run_index_value_all((&index, &value), last - first, k)?.into_iter();
+        let first_output = outputs.next().ok_or_else(|| Error::Check("the exported graph gave no output".into()))?;
+        onnx.extend(checked_output(first_output, last - first)?);
+        // The heads' outputs, row by row in the native layout (each head's labels side by side).
+        let heads: Vec<(Vec<f32>, Vec<i64>)> = outputs.collect();
+        for (h, (_, shape)) in net.heads.iter().zip(&heads) {
+            if shape[..] != [(last - first) as i64, h.labels.len() as i64] {
+                return Err(Error::Check(format!("the {} head's output has shape {shape:?}", h.kind)));
+            }
+        }
+        for r in 0..last - first {
+            for (h, (data, _)) in net.heads.iter().zip(&heads) {
+                let k = h.labels.len();
+                onnx_heads.extend_from_slice(&data[r * k..(r + 1) * k]);
+            }
+        }
     }
     let mut native = vec![0.0; n];
-    SparseScorer::new(net.clone())?.score_into(rows, &mut native)?;
+    let mut native_heads = vec![0.0; n * hw];
+    SparseScorer::new(net.clone())?.classify_into(rows, &mut native, &mut native_heads)?;
     let source = if exported.precision == model.precision() {
         None
     } else {
@@ -103,18 +121,34 @@ pub fn validate_features(model: &Model, exported: &Exported, rows: &SparseRows) 
         own.score_into(rows, &mut out)?;
         Some(out)
     };
-    compare(model, exported, &native, &onnx, source.as_deref())
+    let mut parity = compare(model, exported, &native, &onnx, source.as_deref())?;
+    if hw > 0 {
+        if onnx_heads.len() != native_heads.len() {
+            return Err(Error::Check(format!(
+                "the exported graph gave {} head probabilities, the network {}",
+                onnx_heads.len(),
+                native_heads.len()
+            )));
+        }
+        let diff = native_heads.iter().zip(&onnx_heads).fold(0f64, |m, (a, b)| {
+            let d = if a.is_finite() && b.is_finite() { f64::from((a - b).abs()) } else { f64::INFINITY };
+            m.max(d)
+        });
+        parity.heads_max_abs_diff = Some(diff);
+    }
+    Ok(parity)
 }
 
 /// A session on the exported bytes whose inputs and output are the ones the export names.
 fn session(exported: &Exported) -> Result<OnnxSession> {
     let session = OnnxSession::from_memory(&exported.bytes, "<exported graph>", &SessionOptions::default())?;
-    if session.input_names() != exported.input_names() || session.output_names() != [OUTPUT_NAME] {
+    if session.input_names() != exported.input_names() || session.output_names() != exported.output_names() {
         return Err(Error::Check(format!(
-            "exported graph has inputs {:?} and outputs {:?}, expected {:?} and [{OUTPUT_NAME:?}]",
+            "exported graph has inputs {:?} and outputs {:?}, expected {:?} and {:?}",
             session.input_names(),
             session.output_names(),
-            exported.input_names()
+            exported.input_names(),
+            exported.output_names()
         )));
     }
     Ok(session)
