@@ -202,6 +202,60 @@ fn scores_over_http_equal_the_library_bit_for_bit() {
     assert!(status.success(), "{status}");
 }
 
+/// A model with family and severity heads: `/v1/classify` answers them as the library does, bit for
+/// bit, and `/v1/moderations` fills one category per family.
+#[test]
+fn heads_fill_classify_and_moderation_categories() {
+    use l2core::model::HeadKind;
+    let tmp = tempfile::tempdir().unwrap();
+    let texts = prompts();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let m = l2core::testing::spread_wide_deep_heads(16, &[8], Precision::F32, 5, &refs).unwrap();
+    let path = tmp.path().join("heads.l2");
+    m.save(&path).unwrap();
+    let model = Model::load(&path).unwrap();
+    let answers = model.classify_detailed(&refs).unwrap();
+    let server = Server::start(&[path.to_str().unwrap()]);
+    let a = agent();
+    let (status, c) = post(&a, &server.url("/v1/classify"), &json!({ "input": texts }));
+    assert_eq!(status, 200, "{c}");
+    let (status, md) = post(&a, &server.url("/v1/moderations"), &json!({ "input": texts }));
+    assert_eq!(status, 200, "{md}");
+    let mut kinds = std::collections::BTreeSet::new();
+    for (i, ans) in answers.iter().enumerate() {
+        let r = &c["results"][i];
+        let fam = model.answer(ans, HeadKind::Family).unwrap();
+        let sev = model.answer(ans, HeadKind::Severity).unwrap();
+        assert_eq!(r["family"], fam.label, "input {i}");
+        assert_eq!(r["severity"], sev.label, "input {i}");
+        for (label, p) in fam.labels.iter().zip(fam.probs) {
+            assert_eq!(
+                (r["family_scores"][label].as_f64().unwrap() as f32).to_bits(),
+                p.to_bits(),
+                "input {i} {label}"
+            );
+        }
+        let mr = &md["results"][i];
+        let score = ans.scored.score;
+        for (j, (label, p)) in fam.labels.iter().zip(fam.probs).enumerate() {
+            let key = l2core::serve::category_name(label);
+            assert_eq!(mr["categories"][&key], fam.index == Some(j), "input {i} {key}");
+            assert_eq!((mr["category_scores"][&key].as_f64().unwrap() as f32).to_bits(), (score * p).to_bits());
+            assert_eq!(mr["category_applied_input_types"][&key], json!(["text"]));
+        }
+        assert_eq!(mr["flagged"], model.decide(score));
+        if model.decide(score) {
+            kinds.insert(fam.label.to_owned());
+        } else {
+            assert_eq!((fam.label, sev.label), ("BENIGN", "none"));
+        }
+    }
+    assert!(md["results"][0]["categories"].get("jailbreak").is_some(), "{md}");
+    assert!(!kinds.is_empty(), "some input is flagged with a family");
+    let (status, _) = server.stop();
+    assert!(status.success(), "{status}");
+}
+
 #[test]
 fn health_readiness_metrics_and_routing() {
     let tmp = tempfile::tempdir().unwrap();

@@ -1,7 +1,6 @@
 //! `l2 eval`, `l2 predict` and `l2 info`.
 
 use crate::error::{Error, Result};
-use crate::nn::HeadKind;
 use crate::{data, eval, Model};
 use clap::Args;
 use serde::Serialize;
@@ -122,18 +121,10 @@ struct Prediction<'a> {
     /// The view behind the score when it is not the whole text (`decoded`, `rot13`, `leet`, `window`).
     #[serde(skip_serializing_if = "Option::is_none")]
     view: Option<&'static str>,
-    /// The family head's answer (a model with one): the family when flagged, else `BENIGN`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    family: Option<&'a str>,
-    /// P(family | attack) of every family.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    family_scores: Option<std::collections::BTreeMap<&'a str, f32>>,
-    /// The severity head's answer: the severity when flagged, else `none`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    severity: Option<&'a str>,
-    /// P(severity | attack) of every level.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    severity_scores: Option<std::collections::BTreeMap<&'a str, f32>>,
+    /// A model with heads: `family` (the family when flagged, else `BENIGN`), `family_scores`
+    /// (P(family | attack)), `severity`, `severity_scores` ([`Model::answer_json`]).
+    #[serde(flatten)]
+    heads: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `l2 predict`: JSON lines `{"score": .., "malicious": ..}`, with `"windows"` when a long text was
@@ -147,19 +138,13 @@ pub fn predict(a: &PredictArgs) -> Result<()> {
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         for (t, c) in refs.iter().zip(model.classify_detailed(&refs)?) {
             let s = c.scored;
-            let head = |kind| model.answer(&c, kind);
-            let scores =
-                |kind| head(kind).map(|h| h.labels.iter().map(String::as_str).zip(h.probs.iter().copied()).collect());
             let p = Prediction {
                 text: a.echo.then_some(*t),
                 score: s.score,
                 malicious: model.decide(s.score),
                 windows: (s.windows > 0).then_some(s.windows),
                 view: (s.view != crate::text::ViewKind::Whole).then_some(s.view.as_str()),
-                family: head(HeadKind::Family).map(|h| h.label),
-                family_scores: scores(HeadKind::Family),
-                severity: head(HeadKind::Severity).map(|h| h.label),
-                severity_scores: scores(HeadKind::Severity),
+                heads: model.answer_json(&c),
             };
             let line = serde_json::to_string(&p).map_err(|e| Error::json("prediction", e))?;
             writeln!(out, "{line}").map_err(|e| Error::io("writing", "<stdout>", e))?;

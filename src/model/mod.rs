@@ -312,6 +312,22 @@ impl Model {
         Some(HeadAnswer { kind, labels: &head.labels, probs, index, label })
     }
 
+    /// The heads' answer as the JSON of `l2 predict` and `l2 serve`'s `/v1/classify`: for each head the
+    /// model has, `"<kind>"` (its label, see [`Model::answer`]) and `"<kind>_scores"` (label ->
+    /// P(label | attack)). Empty for a model without heads.
+    pub fn answer_json(&self, answer: &Classified) -> serde_json::Map<String, serde_json::Value> {
+        let mut out = serde_json::Map::new();
+        for h in self.heads() {
+            if let Some(a) = self.answer(answer, h.kind) {
+                let scores: serde_json::Map<String, serde_json::Value> =
+                    a.labels.iter().zip(a.probs).map(|(l, &p)| (l.clone(), serde_json::Value::from(p))).collect();
+                out.insert(h.kind.as_str().to_owned(), a.label.into());
+                out.insert(format!("{}_scores", h.kind), scores.into());
+            }
+        }
+        out
+    }
+
     /// Outputs of all heads together (the width of [`Classified::heads`]).
     pub fn head_width(&self) -> usize {
         self.heads().iter().map(|h| h.labels.len()).sum()

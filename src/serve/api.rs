@@ -183,21 +183,49 @@ pub struct ModelId<'a> {
 #[derive(Serialize)]
 struct Moderation {
     flagged: bool,
-    categories: BTreeMap<&'static str, bool>,
-    category_scores: BTreeMap<&'static str, f32>,
-    category_applied_input_types: BTreeMap<&'static str, [&'static str; 1]>,
+    categories: BTreeMap<String, bool>,
+    category_scores: BTreeMap<String, f32>,
+    category_applied_input_types: BTreeMap<String, [&'static str; 1]>,
 }
 
-/// The `/v1/moderations` response (OpenAI's shape).
+/// The moderation category of a family label: the known families by what they are, any other
+/// lowercased.
+pub fn category_name(family: &str) -> String {
+    match family {
+        "JB" => "jailbreak".into(),
+        "PI" => "prompt_injection".into(),
+        "CMD" => "command_injection".into(),
+        "PII" => "data_exfiltration".into(),
+        "HARM" => "harmful_content".into(),
+        other => other.to_ascii_lowercase(),
+    }
+}
+
+/// The `/v1/moderations` response (OpenAI's shape). `malicious` carries the score; a model with a
+/// family head adds one category per family: flagged when the text is flagged and that family is the
+/// head's answer, scored P(malicious) x P(family | malicious).
 pub fn moderations_body(id: &str, loaded: &Loaded, scores: &[TextScore]) -> String {
-    let threshold = loaded.model.threshold();
+    let model = &loaded.model;
+    let threshold = model.threshold();
     let results: Vec<Moderation> = scores
         .iter()
-        .map(|s| Moderation {
-            flagged: s.score >= threshold,
-            categories: [(SCORE_KEY, s.score >= threshold)].into(),
-            category_scores: [(SCORE_KEY, s.score)].into(),
-            category_applied_input_types: [(SCORE_KEY, ["text"])].into(),
+        .map(|s| {
+            let flagged = s.score >= threshold;
+            let mut m = Moderation {
+                flagged,
+                categories: [(SCORE_KEY.to_owned(), flagged)].into(),
+                category_scores: [(SCORE_KEY.to_owned(), s.score)].into(),
+                category_applied_input_types: [(SCORE_KEY.to_owned(), ["text"])].into(),
+            };
+            if let Some(a) = model.answer(&s.answer, crate::nn::HeadKind::Family) {
+                for (i, (label, &p)) in a.labels.iter().zip(a.probs).enumerate() {
+                    let key = category_name(label);
+                    m.categories.insert(key.clone(), a.index == Some(i));
+                    m.category_scores.insert(key.clone(), s.score * p);
+                    m.category_applied_input_types.insert(key, ["text"]);
+                }
+            }
+            m
         })
         .collect();
     let model = format!("l2-{}", loaded.version);
@@ -209,13 +237,23 @@ struct Classified {
     score: f32,
     malicious: bool,
     threshold: f32,
+    /// `family`, `family_scores`, `severity`, `severity_scores` of a model with heads, as `l2 predict`.
+    #[serde(flatten)]
+    heads: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `/v1/classify` response.
 pub fn classify_body(id: &str, loaded: &Loaded, scores: &[TextScore]) -> String {
     let threshold = loaded.model.threshold();
-    let results: Vec<Classified> =
-        scores.iter().map(|s| Classified { score: s.score, malicious: s.score >= threshold, threshold }).collect();
+    let results: Vec<Classified> = scores
+        .iter()
+        .map(|s| Classified {
+            score: s.score,
+            malicious: s.score >= threshold,
+            threshold,
+            heads: loaded.model.answer_json(&s.answer),
+        })
+        .collect();
     let model = ModelId { version: &loaded.version, sha256: &loaded.sha256 };
     serde_json::json!({"id": id, "model": model, "results": results}).to_string()
 }

@@ -1,5 +1,6 @@
 //! `l2 serve` (feature `serve`): the guard as an HTTP service. A host above the library: it converts
-//! requests into `Model::score_texts` calls and scores into responses (docs/serve.md, docs/openapi.yaml).
+//! requests into `Model::classify_detailed` calls and answers into responses (docs/serve.md,
+//! docs/openapi.yaml).
 //!
 //! - the async reactor (tokio + hyper, HTTP/1.1 keep-alive) only parses and answers; scoring runs on a
 //!   bounded pool of worker threads that micro-batch concurrent requests ([`pool`]);
@@ -15,7 +16,7 @@ mod metrics;
 mod pool;
 mod source;
 
-pub use api::SCORE_KEY;
+pub use api::{category_name, SCORE_KEY};
 pub use source::ModelSource;
 
 use crate::error::{Error, Result};

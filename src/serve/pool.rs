@@ -12,26 +12,29 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 /// The score of one text and what the scorer reports about it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TextScore {
     /// Malicious probability.
     pub score: f32,
+    /// The model's whole answer (score, views, heads).
+    pub answer: crate::model::Classified,
 }
 
 /// Scores of a job's texts, with the model that computed them.
 pub type Scored = std::result::Result<(Vec<TextScore>, Arc<Loaded>), String>;
 
-/// THE one place where a batch is scored and per-text details are filled in. After the `quality`
-/// merge, switch to `model.score_detailed(texts)` here and copy `views`/`windows` into [`TextScore`].
+/// THE one place where a batch is scored: the model's answers (score and, with heads, family and
+/// severity), each checked to be a probability.
 fn score_batch(loaded: &Loaded, texts: &[&str]) -> std::result::Result<Vec<TextScore>, String> {
-    let scores = loaded.model.score_texts(texts).map_err(|e| e.to_string())?;
-    if scores.len() != texts.len() {
-        return Err(format!("the model returned {} scores for {} texts", scores.len(), texts.len()));
+    let answers = loaded.model.classify_detailed(texts).map_err(|e| e.to_string())?;
+    if answers.len() != texts.len() {
+        return Err(format!("the model returned {} scores for {} texts", answers.len(), texts.len()));
     }
-    if let Some(i) = scores.iter().position(|s| !(s.is_finite() && (0.0..=1.0).contains(s))) {
-        return Err(format!("the model scored input {i} as {}, not a probability", scores[i]));
+    if let Some(i) = answers.iter().position(|a| !(a.scored.score.is_finite() && (0.0..=1.0).contains(&a.scored.score)))
+    {
+        return Err(format!("the model scored input {i} as {}, not a probability", answers[i].scored.score));
     }
-    Ok(scores.into_iter().map(|score| TextScore { score }).collect())
+    Ok(answers.into_iter().map(|answer| TextScore { score: answer.scored.score, answer }).collect())
 }
 
 struct Job {
