@@ -72,6 +72,9 @@ impl PyModel {
     }
 }
 
+/// One head's columns for `l2core.Classifications`: labels, probabilities `(n, labels)`, answer index.
+type HeadColumns<'py> = (Option<Vec<String>>, Option<Bound<'py, PyAny>>, Option<Bound<'py, PyAny>>);
+
 /// Score texts in chunks, so that the embeddings of a huge input never sit in memory all at once. Every
 /// text input (Python strings, Arrow arrays) goes through here: the same texts get the same scores.
 fn score_chunked<S: AsRef<str> + Sync>(model: &l2core::Model, texts: &[S]) -> l2core::Result<Vec<f32>> {
@@ -281,20 +284,19 @@ impl PyModel {
         let scores: Vec<f32> = answers.iter().map(|a| a.scored.score).collect();
         let malicious: Vec<bool> = scores.iter().map(|&s| model.decide(s)).collect();
         let n = answers.len();
-        let head =
-            |kind: HeadKind| -> PyResult<(Option<Vec<String>>, Option<Bound<'py, PyAny>>, Option<Bound<'py, PyAny>>)> {
-                let Some((_, h)) = model.head(kind) else { return Ok((None, None, None)) };
-                let k = h.labels.len();
-                let mut probs = Vec::with_capacity(n * k);
-                let mut index = Vec::with_capacity(n);
-                for a in &answers {
-                    let ans = model.answer(a, kind).ok_or_else(|| type_error(format!("no {kind} answer")))?;
-                    probs.extend_from_slice(ans.probs);
-                    index.push(ans.index.map_or(-1, |i| i as i64));
-                }
-                let probs = PyArray1::from_vec(py, probs).reshape([n, k])?.into_any();
-                Ok((Some(h.labels.clone()), Some(probs), Some(PyArray1::from_vec(py, index).into_any())))
-            };
+        let head = |kind: HeadKind| -> PyResult<HeadColumns<'py>> {
+            let Some((_, h)) = model.head(kind) else { return Ok((None, None, None)) };
+            let k = h.labels.len();
+            let mut probs = Vec::with_capacity(n * k);
+            let mut index = Vec::with_capacity(n);
+            for a in &answers {
+                let ans = model.answer(a, kind).ok_or_else(|| type_error(format!("no {kind} answer")))?;
+                probs.extend_from_slice(ans.probs);
+                index.push(ans.index.map_or(-1, |i| i as i64));
+            }
+            let probs = PyArray1::from_vec(py, probs).reshape([n, k])?.into_any();
+            Ok((Some(h.labels.clone()), Some(probs), Some(PyArray1::from_vec(py, index).into_any())))
+        };
         let (fl, fp, fi) = head(HeadKind::Family)?;
         let (sl, sp, si) = head(HeadKind::Severity)?;
         let class = py.import("l2core._heads")?.getattr("Classifications")?;

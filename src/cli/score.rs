@@ -203,6 +203,9 @@ pub fn info(a: &InfoArgs) -> Result<()> {
         m.architecture.output,
         m.precision
     );
+    for h in model.heads() {
+        outln!("head       {} over [{}] (on the last hidden layer)", h.kind, h.labels.join(", "));
+    }
     outln!("threshold  {:.6}", m.threshold);
     outln!("weights    sha256 {}", model.weights_sha256());
     if let Some(d) = &m.dataset {

@@ -92,6 +92,24 @@ pub struct BenchReport {
     pub ratios: Vec<Ratio>,
     /// Why ONNX Runtime was not compared, when it was not.
     pub ort_note: Option<String>,
+    /// A model with heads: the batch-1 cost of answering them, per precision.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub heads_cost: Vec<HeadsCost>,
+}
+
+/// Batch-1 latency of the score alone and of the score with every head, measured in one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeadsCost {
+    /// Precision of the model measured.
+    pub precision: Precision,
+    /// `score_text` + decision.
+    pub score: Latency,
+    /// `classify_detailed` of one text (score, decision and heads).
+    pub classify: Latency,
+    /// classify p50 / score p50.
+    pub ratio_p50: f64,
+    /// classify p95 / score p95.
+    pub ratio_p95: f64,
 }
 
 /// l2core against ONNX Runtime for every ONNX Runtime result that has an l2core counterpart.
@@ -207,6 +225,22 @@ impl std::fmt::Display for BenchReport {
         }
         if let Some(n) = &self.ort_note {
             writeln!(f, "ONNX Runtime not compared: {n}")?;
+        }
+        if !self.heads_cost.is_empty() {
+            writeln!(f, "heads (family, severity), batch 1: classify vs score alone")?;
+            for h in &self.heads_cost {
+                writeln!(
+                    f,
+                    "  {:<5} p50 {:.1} vs {:.1} us ({:.3}x), p95 {:.1} vs {:.1} us ({:.3}x)",
+                    h.precision.as_str(),
+                    h.classify.p50_us,
+                    h.score.p50_us,
+                    h.ratio_p50,
+                    h.classify.p95_us,
+                    h.score.p95_us,
+                    h.ratio_p95
+                )?;
+            }
         }
         Ok(())
     }

@@ -11,7 +11,7 @@
 //! per session.
 
 use super::measure::{self, cpu_name, Throughput};
-use super::report::{compute_ratios, BenchReport, Stage, StageResult};
+use super::report::{compute_ratios, BenchReport, HeadsCost, Stage, StageResult};
 use crate::error::{Error, Result};
 use crate::eval::Latency;
 use crate::infer::{Kernel, Scorer};
@@ -255,6 +255,7 @@ pub fn run(model: &Model, opts: &BenchOptions) -> Result<BenchReport> {
         results,
         ratios,
         ort_note,
+        heads_cost: Vec::new(),
     })
 }
 
@@ -315,6 +316,23 @@ fn run_sparse(model: &Model, opts: &BenchOptions) -> Result<BenchReport> {
             throughput: tp,
         });
     }
+    let mut heads_cost = Vec::new();
+    if !model.heads().is_empty() {
+        for &p in &precisions {
+            let quantized = if p == model.precision() { None } else { Some(quantize(model, p)?) };
+            let m = quantized.as_ref().unwrap_or(model);
+            let score = measure::latency(opts.latency_samples, |i| {
+                std::hint::black_box(m.decide(m.score_text(texts[i % n])?));
+                Ok(())
+            })?;
+            let classify = measure::latency(opts.latency_samples, |i| {
+                std::hint::black_box(m.classify_detailed(&texts[i % n..i % n + 1])?);
+                Ok(())
+            })?;
+            let (ratio_p50, ratio_p95) = (classify.p50_us / score.p50_us, classify.p95_us / score.p95_us);
+            heads_cost.push(HeadsCost { precision: p, score, classify, ratio_p50, ratio_p95 });
+        }
+    }
     let arch = &model.meta().architecture;
     let embed = arch.embed.unwrap_or(0);
     let mut widths = vec![embed];
@@ -334,6 +352,7 @@ fn run_sparse(model: &Model, opts: &BenchOptions) -> Result<BenchReport> {
         results,
         ratios: Vec::new(),
         ort_note: Some("ONNX Runtime comparison of wide-and-deep models: see l2 export".into()),
+        heads_cost,
     })
 }
 
