@@ -464,6 +464,63 @@ mod tests {
         }
     }
 
+    /// A gradient given for the last hidden layer (as heads send it) reaches every parameter: with the
+    /// extra loss `sum c * a` on the last hidden activations `a`, `hidden_grad = c` makes the gradients
+    /// those of `ref_loss + sum c * a`, checked by central differences.
+    #[test]
+    fn a_last_hidden_gradient_reaches_every_parameter() {
+        let kernel = Kernel::Scalar;
+        let mlp = Mlp::init(5, &[6, 4], 8).unwrap();
+        let mut net = Net::from_mlp(&mlp);
+        let mut rng = Rng::new(9);
+        let nw = net.n_weights;
+        net.params[nw..].iter_mut().for_each(|b| *b = rng.normal() * 0.1);
+        let rows = 4;
+        let x: Vec<f32> = (0..rows * 5).map(|_| rng.normal()).collect();
+        let y: Vec<f32> = (0..rows).map(|i| (i % 2) as f32).collect();
+        let w = vec![1.0; rows];
+        let c: Vec<f32> = (0..rows * 4).map(|_| rng.normal()).collect();
+        let set = TrainSet { x: &x, dims: 5, y: &y, w: &w };
+        let mut ws = Workspace::new(&net, rows);
+        ws.load_range(&set, 0, rows);
+        ws.forward(&net, rows, kernel, None);
+        assert_eq!(ws.last_hidden(rows, &net).map(<[f32]>::len), Some(rows * 4));
+        ws.loss_and_seed(rows);
+        let mut dx = vec![0.0; rows * 5];
+        ws.backward_with_input(&net, rows, kernel, 0.0, &mut dx, Some(&c));
+        let ones: Vec<Vec<f64>> = (0..net.layers() - 1).map(|l| vec![1.0; rows * net.widths[l + 1]]).collect();
+        let total = |p: &[f64]| {
+            let base = ref_loss(&net, p, &x, &y, &w, rows, &ones);
+            // The last hidden activations in f64.
+            let mut extra = 0.0;
+            for r in 0..rows {
+                let mut cur: Vec<f64> = x[r * 5..(r + 1) * 5].iter().map(|&v| f64::from(v)).collect();
+                for l in 0..net.layers() - 1 {
+                    let (inp, out) = (net.widths[l], net.widths[l + 1]);
+                    cur = (0..out)
+                        .map(|o| {
+                            let acc = p[net.b_off[l] + o]
+                                + (0..inp).map(|i| p[net.w_off[l] + i * out + o] * cur[i]).sum::<f64>();
+                            acc.max(0.0)
+                        })
+                        .collect();
+                }
+                extra += cur.iter().zip(&c[r * 4..(r + 1) * 4]).map(|(a, &cv)| a * f64::from(cv)).sum::<f64>();
+            }
+            base + extra
+        };
+        let params: Vec<f64> = net.params.iter().map(|&v| f64::from(v)).collect();
+        let h = 1e-4;
+        for i in 0..params.len() {
+            let (mut up, mut down) = (params.clone(), params.clone());
+            up[i] += h;
+            down[i] -= h;
+            let num = (total(&up) - total(&down)) / (2.0 * h);
+            let got = f64::from(ws.grads[i]);
+            assert!((got - num).abs() <= 2e-3 * (num.abs() + 1e-2), "param {i}: analytic {got} vs numeric {num}");
+        }
+    }
+
     #[test]
     fn training_layout_round_trips_to_the_mlp() {
         let mlp = Mlp::init(5, &[4, 3], 9).unwrap();
