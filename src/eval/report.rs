@@ -197,8 +197,9 @@ pub struct Report {
     /// The criteria, in order: FPR < 1%, TPR > 95%, F1 > 0.95 (the [`Targets`] evaluated with), all hard
     /// negatives pass.
     pub criteria: Vec<Criterion>,
-    /// The family and severity heads, for a model that has them ([`Report::with_heads`]).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The family and severity heads, for a model that has them ([`Report::with_heads`]; empty for
+    /// one without, and in reports written before heads existed).
+    #[serde(default)]
     pub heads: Vec<HeadReport>,
 }
 
