@@ -94,7 +94,7 @@ fn a_newer_format_version_is_refused_with_the_versions_named() {
     let m = tiny_model(16, &[4], 1);
     let bytes = edit_meta(&m.to_bytes().unwrap(), |meta| meta["format_version"] = 99.into());
     let err = Model::from_bytes(&bytes).unwrap_err().to_string();
-    assert!(err.contains("format_version Some(99)") && err.contains("supports 1 to 2"), "{err}");
+    assert!(err.contains("format_version Some(99)") && err.contains("supports 1 to 3"), "{err}");
 }
 
 #[test]
