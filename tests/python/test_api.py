@@ -48,7 +48,7 @@ def test_save_load_and_bytes_round_trip(model, model_path, X, texts):
     loaded = l2core.Model.load(model_path)
     # Not the bytes: the engine writes the safetensors metadata map in no fixed order. The fixture is a
     # format-1 file; saving writes the current format (with its whole-file checksum), nothing else changes.
-    assert loaded.metadata["format_version"] == 2
+    assert loaded.metadata["format_version"] == 3  # the current format
     assert {**loaded.metadata, "format_version": 1} == model.metadata
     np.testing.assert_array_equal(loaded.score_embeddings(X), model.score_embeddings(X))
     np.testing.assert_array_equal(loaded.score(texts), model.score(texts))
