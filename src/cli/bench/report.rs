@@ -97,7 +97,8 @@ pub struct BenchReport {
     pub heads_cost: Vec<HeadsCost>,
 }
 
-/// Batch-1 latency of the score alone and of the score with every head, measured in one run.
+/// Batch-1 latency of the score alone and of the score with every head, measured in one run, text
+/// by text interleaved (after as many warm-up calls as the other latencies get).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HeadsCost {
     /// Precision of the model measured.

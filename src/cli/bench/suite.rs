@@ -321,14 +321,27 @@ fn run_sparse(model: &Model, opts: &BenchOptions) -> Result<BenchReport> {
         for &p in &precisions {
             let quantized = if p == model.precision() { None } else { Some(quantize(model, p)?) };
             let m = quantized.as_ref().unwrap_or(model);
-            let score = measure::latency(opts.latency_samples, |i| {
-                std::hint::black_box(m.decide(m.score_text(texts[i % n])?));
-                Ok(())
-            })?;
-            let classify = measure::latency(opts.latency_samples, |i| {
-                std::hint::black_box(m.classify_detailed(&texts[i % n..i % n + 1])?);
-                Ok(())
-            })?;
+            // Interleaved, text by text, so that the machine's drift (frequency, other load) hits both
+            // alike; each text is scored by one of the two only (a second call on the same text would
+            // find its table rows in cache), alternating which one.
+            let warmup = opts.latency_samples.clamp(100, 2000);
+            let (mut score_us, mut classify_us) = (Vec::new(), Vec::new());
+            for i in 0..warmup + 2 * opts.latency_samples {
+                let text = &texts[i % n..i % n + 1];
+                let t0 = std::time::Instant::now();
+                if i % 2 == 0 {
+                    std::hint::black_box(m.decide(m.score_text(text[0])?));
+                } else {
+                    std::hint::black_box(m.classify_detailed(text)?);
+                }
+                let us = t0.elapsed().as_secs_f64() * 1e6;
+                match (i >= warmup, i % 2 == 0) {
+                    (true, true) => score_us.push(us),
+                    (true, false) => classify_us.push(us),
+                    _ => {}
+                }
+            }
+            let (score, classify) = (Latency::of(score_us), Latency::of(classify_us));
             let (ratio_p50, ratio_p95) = (classify.p50_us / score.p50_us, classify.p95_us / score.p95_us);
             heads_cost.push(HeadsCost { precision: p, score, classify, ratio_p50, ratio_p95 });
         }
