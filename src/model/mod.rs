@@ -320,7 +320,7 @@ impl Model {
         for h in self.heads() {
             if let Some(a) = self.answer(answer, h.kind) {
                 let scores: serde_json::Map<String, serde_json::Value> =
-                    a.labels.iter().zip(a.probs).map(|(l, &p)| (l.clone(), serde_json::Value::from(p))).collect();
+                    a.labels.iter().zip(a.probs).map(|(l, &p)| (l.clone(), json_f32(p))).collect();
                 out.insert(h.kind.as_str().to_owned(), a.label.into());
                 out.insert(format!("{}_scores", h.kind), scores.into());
             }
@@ -530,6 +530,13 @@ impl Model {
     pub fn decide(&self, score: f32) -> bool {
         score >= self.meta.threshold
     }
+}
+
+/// An f32 as JSON in its shortest round-trip form (`0.98965424`, as serde writes an `f32` field), not
+/// the longer decimal of its f64 widening; reading it back as f32 gives the same bits.
+fn json_f32(v: f32) -> serde_json::Value {
+    // Display of a finite f32 is a plain decimal, which always parses as a JSON number.
+    format!("{v}").parse::<serde_json::Number>().map_or(serde_json::Value::Null, serde_json::Value::Number)
 }
 
 /// The error of an embeddings entry point on a wide-and-deep model.
