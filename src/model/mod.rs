@@ -1,5 +1,6 @@
 //! The model: the model file format, its metadata, and [`Model`], the loaded classifier every host
-//! serves (text spec + featuriser + network + metadata: text in, scores and decisions out);
+//! serves (text spec + featuriser + network + metadata: text in, scores and decisions out, and with
+//! heads the family and severity, [`Model::classify_detailed`] and [`Model::answer`]);
 //! [`quantize`] makes f16 / int8 models of an f32 one.
 //!
 //! A model reads a prompt through its [`TextSpec`] when it has one: the canonical form, then every
