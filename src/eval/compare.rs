@@ -155,30 +155,20 @@ pub fn compare(baseline: &Report, candidate: &Report) -> Comparison {
         change("recall @ 1% FPR", b.recall_at_1pct_fpr, c.recall_at_1pct_fpr, true, true),
         change("hard negatives pass", hard_negative_pass_rate(b), hard_negative_pass_rate(c), true, true),
     ];
-    // The heads, when either side has them.
+    // The heads, when either side has them: (head, metric, value, higher is better, percent).
+    type HeadMetric = fn(&super::heads::HeadReport) -> Option<f64>;
+    let head_metrics: [(HeadKind, &str, HeadMetric, bool, bool); 4] = [
+        (HeadKind::Family, "family macro-F1", |h| h.macro_f1, true, false),
+        (HeadKind::Family, "family accuracy", |h| h.accuracy, true, true),
+        (HeadKind::Severity, "severity accuracy", |h| h.accuracy, true, true),
+        (HeadKind::Severity, "severity MAE", |h| h.mae, false, false),
+    ];
     let mut metrics = metrics;
-    let head = |r: &Report, k: HeadKind| r.head(k).cloned();
-    if b.head(HeadKind::Family).is_some() || c.head(HeadKind::Family).is_some() {
-        let (hb, hc) = (head(b, HeadKind::Family), head(c, HeadKind::Family));
-        metrics.push(change(
-            "family macro-F1",
-            hb.as_ref().and_then(|h| h.macro_f1),
-            hc.as_ref().and_then(|h| h.macro_f1),
-            true,
-            false,
-        ));
-        metrics.push(change("family accuracy", hb.and_then(|h| h.accuracy), hc.and_then(|h| h.accuracy), true, true));
-    }
-    if b.head(HeadKind::Severity).is_some() || c.head(HeadKind::Severity).is_some() {
-        let (hb, hc) = (head(b, HeadKind::Severity), head(c, HeadKind::Severity));
-        metrics.push(change(
-            "severity accuracy",
-            hb.as_ref().and_then(|h| h.accuracy),
-            hc.as_ref().and_then(|h| h.accuracy),
-            true,
-            true,
-        ));
-        metrics.push(change("severity MAE", hb.and_then(|h| h.mae), hc.and_then(|h| h.mae), false, false));
+    for (kind, name, value, higher, percent) in head_metrics {
+        let (hb, hc) = (b.head(kind), c.head(kind));
+        if hb.is_some() || hc.is_some() {
+            metrics.push(change(name, hb.and_then(value), hc.and_then(value), higher, percent));
+        }
     }
     let criteria = b
         .criteria

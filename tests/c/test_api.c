@@ -128,14 +128,22 @@ static unsigned char *read_file(const char *path, size_t *len) {
   return buf;
 }
 
-static void load_fixture(const char *dir) {
-  char *path = join(dir, "fixture.txt");
+/* The file `name` of the fixture directory as a NUL-terminated string (caller frees). */
+static char *read_text(const char *dir, const char *name) {
+  char *path = join(dir, name);
   size_t len = 0;
   char *text = (char *)read_file(path, &len);
   free(path);
   text = realloc(text, len + 1);
   if (text == NULL) exit(1);
   text[len] = '\0';
+  return text;
+}
+
+static void load_fixture(const char *dir) {
+  char *text = read_text(dir, "fixture.txt");
+  size_t len = 0;
+  char *path;
   char *save = NULL;
   char *line = strtok_r(text, "\n", &save);
   if (line == NULL || sscanf(line, "threshold %x", &threshold_bits) != 1) exit(1);
@@ -428,13 +436,7 @@ static void test_detailed(const l2_model *m) {
 
 /* The heads: what heads.txt (the Rust library's answers) says, bit for bit. */
 static void test_heads(const l2_model *m, const char *dir) {
-  char *path = join(dir, "heads.txt");
-  size_t len = 0;
-  char *text = (char *)read_file(path, &len);
-  free(path);
-  text = realloc(text, len + 1);
-  if (text == NULL) exit(1);
-  text[len] = '\0';
+  char *text = read_text(dir, "heads.txt");
   char *save = NULL;
   char *line = strtok_r(text, "\n", &save);
   size_t families = 0, n = 99, need = 0;
