@@ -330,8 +330,8 @@ def scores_frame(path):
 class L2Contender:
     kind = "l2"
 
-    def __init__(self, key, label, flags, env):
-        self.key, self.label, self.flags, self.env = key, label, flags, env
+    def __init__(self, key, label, flags, env, extra=False):
+        self.key, self.label, self.flags, self.env, self.extra = key, label, flags, env, extra
 
     def train(self, budget, ctx, train, val, test, out):
         out.mkdir(parents=True, exist_ok=True)
@@ -972,6 +972,10 @@ def main():
     ap.add_argument("--step-cap", type=float, default=3600, help="seconds one training or scoring step may take")
     ap.add_argument("--sources", help="comma-separated subset of sources (for a quick look; the doc says so)")
     ap.add_argument("--contenders", help="comma-separated subset of contender keys")
+    ap.add_argument("--extra", action="append", default=[], metavar="KEY=FLAGS",
+                    help="one more `l2 train` contender, e.g. `hw01=--head-weight 0.1` (repeatable, kept by "
+                         "--contenders; for tuning: it runs every protocol like the built-in ones and the doc "
+                         "lists its flags)")
     ap.add_argument("--max-rows-per-source", type=int, default=int(os.environ.get("QUALITY_MAX_ROWS", 0)) or None,
                     help="cap each source at this many rows, the ones whose text hashes lowest (env "
                          "QUALITY_MAX_ROWS; default: no cap)")
@@ -1031,11 +1035,16 @@ def main():
                     "views would run the transformer several times per prompt)",
                     ["--embedder", "onnx", *MINILM, "--no-text-spec", "--embed-cache", str(ctx.cache)], env),
     ]
+    for spec in a.extra:
+        key, sep, flags = spec.partition("=")
+        if not sep or not key.isidentifier() or any(c.key == key for c in contenders):
+            ap.error(f"--extra {spec!r}: expected KEY=FLAGS with a new identifier KEY")
+        contenders.append(L2Contender(key, f"`l2 train {flags}`", shlex.split(flags), env, extra=True))
     no_spec = L2Contender("default_no_text_spec", "`l2 train --no-text-spec`", ["--no-text-spec"], env)
     ctx.by_key = {c.key: c for c in [*contenders, no_spec]}
     if a.contenders:
         want = a.contenders.split(",")
-        contenders = [c for c in contenders if c.key in want]
+        contenders = [c for c in contenders if c.key in want or c.kind == "l2" and c.extra]
     sources, corpus, counts = prepare_data(budget, ctx.l2, data, ctx.work, a.max_rows_per_source)
     if a.sources:
         sources = {k: v for k, v in sources.items() if k in a.sources.split(",")}

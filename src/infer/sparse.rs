@@ -10,8 +10,10 @@
 //! layers once more in plain f32 ([`crate::nn::heads::trunk_into`], one fixed order on every machine)
 //! and each head's softmax. The binary scores are the ones [`SparseScorer::score_into`] returns.
 
+mod axpy;
+
 use super::Scorer;
-use crate::cpu::prefetch;
+use crate::cpu::{collapse_huge_pages, prefetch};
 use crate::embed::SparseRows;
 use crate::error::{Error, Result};
 use crate::nn::heads::trunk_into;
@@ -35,6 +37,8 @@ pub struct SparseScorer {
     trunk: Vec<Dense>,
     /// Outputs of all heads together (0: no heads).
     head_width: usize,
+    /// Sum table rows with AVX2 (every kernel but `scalar`; the same results, see [`axpy`]).
+    simd: bool,
 }
 
 /// Per-thread buffers: bags, logits, and the trunk activation the heads read (two, swapped per layer).
@@ -57,7 +61,15 @@ impl SparseScorer {
         let tail = Scorer::new(&net.tail)?;
         let trunk = if net.heads.is_empty() { Vec::new() } else { net.trunk() };
         let head_width = net.heads.iter().map(|h| h.labels.len()).sum();
-        Ok(SparseScorer { net, tail, trunk, head_width })
+        // The table is the one large structure a prompt reads at random; on 4 KiB pages nearly every
+        // row read would also miss the TLB.
+        match &net.table {
+            LayerWeights::F32(t) => collapse_huge_pages(t),
+            LayerWeights::F16(t) => collapse_huge_pages(t),
+            LayerWeights::Int8 { q, .. } => collapse_huge_pages(q),
+        };
+        let simd = cfg!(target_arch = "x86_64") && tail.kernel() != crate::cpu::Kernel::Scalar;
+        Ok(SparseScorer { net, tail, trunk, head_width, simd })
     }
 
     /// Outputs of all heads together: the row width of [`SparseScorer::classify_into`]'s `heads`.
@@ -151,19 +163,18 @@ impl SparseScorer {
         let e = net.embed;
         h.copy_from_slice(&net.bias);
         let (idx, val) = rows.row(r);
+        let simd = self.simd;
         match &net.table {
             LayerWeights::F32(t) => {
                 for (k, (&j, &x)) in idx.iter().zip(val).enumerate() {
                     self.prefetch_ahead(idx, k, |a| &t[a * e..(a + 1) * e]);
-                    let row = &t[j as usize * e..(j as usize + 1) * e];
-                    h.iter_mut().zip(row).for_each(|(a, &w)| *a += x * w);
+                    axpy::f32(h, &t[j as usize * e..(j as usize + 1) * e], x, simd);
                 }
             }
             LayerWeights::F16(t) => {
                 for (k, (&j, &x)) in idx.iter().zip(val).enumerate() {
                     self.prefetch_ahead(idx, k, |a| &t[a * e..(a + 1) * e]);
-                    let row = &t[j as usize * e..(j as usize + 1) * e];
-                    h.iter_mut().zip(row).for_each(|(a, &w)| *a += x * w.to_f32());
+                    axpy::f16(h, &t[j as usize * e..(j as usize + 1) * e], x, simd);
                 }
             }
             LayerWeights::Int8 { q, scale } => {
@@ -173,8 +184,7 @@ impl SparseScorer {
                         &q[a * e..(a + 1) * e]
                     });
                     let xs = x * scale[j as usize];
-                    let row = &q[j as usize * e..(j as usize + 1) * e];
-                    h.iter_mut().zip(row).for_each(|(a, &w)| *a += xs * f32::from(w));
+                    axpy::i8(h, &q[j as usize * e..(j as usize + 1) * e], xs, simd);
                 }
             }
         }
