@@ -83,7 +83,7 @@ fn quickstart_trains_reports_and_the_model_predicts() {
     // The built-in default: a wide-and-deep network over sparse n-grams, read through the text spec.
     assert_eq!(v["architecture"]["kind"], "wide_deep");
     assert_eq!(v["architecture"]["hidden"], serde_json::json!([32]));
-    assert_eq!(v["architecture"]["embed"], 64);
+    assert_eq!(v["architecture"]["embed"], 32);
     assert_eq!(v["embedder"]["kind"], "ngrams");
     assert!(v["text"]["views"]["decode"].as_bool().unwrap());
     assert!(v["history"]["epochs"].as_array().is_some_and(|e| !e.is_empty()));

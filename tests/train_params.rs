@@ -16,7 +16,7 @@ fn defaults_pass_and_are_the_documented_ones() {
     assert_eq!(p.hidden, vec![32]);
     assert_eq!((p.dropout, p.learning_rate, p.weight_decay), (0.0, 1e-3, 0.0));
     assert_eq!((p.batch_size, p.epochs, p.patience), (64, 6, 2));
-    assert_eq!((p.embed, p.wide, p.select), (64, true, Select::RecallAtFpr));
+    assert_eq!((p.embed, p.wide, p.select), (32, true, Select::RecallAtFpr));
 }
 
 #[test]

@@ -701,9 +701,11 @@ def kb_to_mb(s):
 def write_report(r, path):
     L = []
     labels = r["contenders"]
-    L.append("# Detection quality (docs/quality.md)\n")
+    path = Path(path)
+    raw = path.with_suffix(".json").name
+    L.append(f"# Detection quality (docs/{path.name})\n")
     L.append("Written by `bash scripts/bench/quality.sh` (scripts/bench/quality.py) from one run; do not edit the "
-             "figures by hand: re-run the command. Raw figures of the same run: [quality.json](quality.json).\n")
+             f"figures by hand: re-run the command. Raw figures of the same run: [{raw}]({raw}).\n")
     m = r["machine"]
     L.append(f"- **Command**: `{r['command']}`")
     L.append(f"- **Date**: {r['date']}; l2core {r['l2core_version']} at commit {r['commit']}")

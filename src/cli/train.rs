@@ -45,7 +45,7 @@ pub struct TrainFlags {
     /// Seed for initialisation, shuffling and dropout [default: 42].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Width of the wide-and-deep network's embedding bag [default: 64].
+    /// Width of the wide-and-deep network's embedding bag [default: 32].
     #[arg(long)]
     pub embed: Option<usize>,
     /// Train the wide-and-deep network without its linear ("wide") term.

@@ -66,7 +66,8 @@ pub struct TrainParams {
     pub patience: usize,
     /// Seed for initialisation, shuffling and dropout (default 42).
     pub seed: u64,
-    /// Width of the embedding bag over sparse n-gram features (wide-and-deep networks only; default 64).
+    /// Width of the embedding bag over sparse n-gram features (wide-and-deep networks only; default 32:
+    /// ahead of 64 in and out of distribution with half the table, docs/quality-sweep.md).
     pub embed: usize,
     /// Give a wide-and-deep network its linear ("wide") term over the sparse features (default true).
     pub wide: bool,
@@ -93,7 +94,7 @@ impl Default for TrainParams {
             epochs: 6,
             patience: 2,
             seed: 42,
-            embed: 64,
+            embed: 32,
             wide: true,
             select: Select::RecallAtFpr,
             head_weight: 0.3,

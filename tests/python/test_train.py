@@ -111,7 +111,7 @@ def test_train_defaults_are_the_engines():
     # The default: wide and deep over sparse n-grams.
     assert engine["embedder"]["kind"] == "ngrams"
     assert d["hidden"] == tuple(engine["train"]["hidden"]) == (32,)
-    assert (d["embed"], d["wide"], d["select"]) == (64, True, "recall_at_fpr")
+    assert (d["embed"], d["wide"], d["select"]) == (32, True, "recall_at_fpr")
     assert d["learning_rate"] == engine["train"]["learning_rate"] == pytest.approx(1e-3)
     assert (d["batch_size"], d["epochs"], d["patience"], d["seed"]) == (64, 6, 2, 42)
     assert d["dims"] is None and d["preset"] is None
