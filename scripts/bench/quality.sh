@@ -5,7 +5,8 @@
 # Skips cleanly (exit 0) when the data is absent.
 #
 # Usage: bash scripts/bench/quality.sh [driver flags: --max-rows-per-source N --folds a,b --sources a,b
-#        --contenders default,seed,sklearn_tfidf_lr,rf_minilm,minilm_mlp --rf-trees N --budget S --keep]
+#        --contenders default,seed,sklearn_tfidf_lr,rf_minilm,minilm_mlp --extra KEY="l2 train flags"
+#        --rf-trees N --budget S --keep]
 #
 # The run bounds itself: QUALITY_BUDGET (or --budget) seconds of wall time for the whole run (default
 # 4 h); a step that would pass it is stopped and its figures are reported as "timeout", never dropped.
