@@ -309,7 +309,7 @@ fn sort_buckets(ids: &mut Vec<u32>, spare: &mut Vec<u32>, buckets: usize) {
         return;
     }
     let bits = usize::BITS - (buckets - 1).leading_zeros();
-    spare.clear();
+    // Every slot is written in each pass: the length is all that needs setting.
     spare.resize(ids.len(), 0);
     for shift in (0..bits).step_by(8) {
         let mut count = [0usize; 256];
