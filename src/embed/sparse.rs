@@ -49,8 +49,8 @@ impl Default for NgramSpec {
     }
 }
 
-/// Largest hash space (the featuriser keeps an 8-byte map entry per bucket: 128 MiB at this size, 4 MiB at
-/// the default 2^19).
+/// Largest hash space (the featuriser's bucket map takes 2 bits a bucket: 4 MiB at this size, 128 KiB
+/// at the default 2^19).
 pub const MAX_BUCKETS: usize = 1 << 24;
 
 impl NgramSpec {
@@ -162,9 +162,30 @@ pub struct SparseFeaturizer {
     /// Sorted bucket numbers of the vocabulary.
     vocab: Vec<u32>,
     idf: Vec<f32>,
-    /// Bucket -> its feature: the vocabulary index in the low 32 bits (`u32::MAX` for a bucket
-    /// outside the vocabulary), the IDF's f32 bits in the high 32: one random read per gram, not two.
-    lookup: Vec<u64>,
+    /// Bucket -> its feature, 64 buckets an entry (see [`Rank`]).
+    lookup: Vec<Rank>,
+}
+
+/// 64 buckets of the bucket -> feature map: which are in the vocabulary (`bits`, bucket `64 w + k` at
+/// bit `k`) and how many vocabulary buckets come before them (`before`). The feature of a vocabulary
+/// bucket is `before` plus the set bits below its own. The map is 2 bits a bucket: at the default
+/// 2^19 buckets it stays in the core's cache (128 KiB), where a flat map of indices (2-4 MiB) made
+/// nearly every gram a cache miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C, align(16))]
+struct Rank {
+    bits: u64,
+    before: u32,
+}
+
+impl Rank {
+    /// The feature of bucket `b` (an index into the vocabulary), if it is one.
+    #[inline(always)]
+    fn feature(map: &[Rank], b: u32) -> Option<u32> {
+        let r = map[(b >> 6) as usize];
+        let bit = 1u64 << (b & 63);
+        (r.bits & bit != 0).then(|| r.before + (r.bits & (bit - 1)).count_ones())
+    }
 }
 
 impl SparseFeaturizer {
@@ -220,11 +241,15 @@ impl SparseFeaturizer {
         if let Some(v) = idf.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
             return Err(Error::InvalidData(format!("features.idf: {v} is not a finite number > 0")));
         }
-        let mut lookup = vec![u64::from(u32::MAX); spec.buckets];
-        for (i, (&b, &w)) in vocab.iter().zip(&idf).enumerate() {
-            lookup[b as usize] = u64::from(w.to_bits()) << 32 | i as u64;
+        let mut lookup = vec![Rank::default(); spec.buckets.div_ceil(64)];
+        for &b in &vocab {
+            lookup[(b >> 6) as usize].bits |= 1 << (b & 63);
         }
-        crate::cpu::collapse_huge_pages(&lookup);
+        let mut before = 0u32;
+        for r in &mut lookup {
+            r.before = before;
+            before += r.bits.count_ones();
+        }
         Ok(SparseFeaturizer { spec, vocab, idf, lookup })
     }
 
@@ -255,30 +280,30 @@ impl SparseFeaturizer {
         // map in address order.
         sort_buckets(&mut scratch.ids, &mut scratch.spare, self.spec.buckets);
         let start = out.indices.len();
-        let mut norm2 = 0.0f32;
+        // First the features and their counts (the map is in cache), starting each IDF's load; then
+        // the values, by when the IDF of most features has arrived.
         let ids = &scratch.ids;
         let mut i = 0;
         while i < ids.len() {
             let b = ids[i];
-            if let Some(&a) = ids.get(i + LOOKUP_AHEAD) {
-                crate::cpu::prefetch(&self.lookup[a as usize..a as usize + 1]);
-            }
             let mut j = i + 1;
             while j < ids.len() && ids[j] == b {
                 j += 1;
             }
-            let entry = self.lookup[b as usize];
-            let id = entry as u32;
-            if id != u32::MAX {
-                // Most grams occur once, and `1 + ln 1` is exactly 1: skip the logarithm for them.
-                let tf = (j - i) as f32;
-                let w = if self.spec.sublinear_tf && j - i > 1 { 1.0 + tf.ln() } else { tf };
-                let v = w * f32::from_bits((entry >> 32) as u32);
+            if let Some(id) = Rank::feature(&self.lookup, b) {
+                crate::cpu::prefetch(&self.idf[id as usize..id as usize + 1]);
                 out.indices.push(id);
-                out.values.push(v);
-                norm2 += v * v;
+                out.values.push((j - i) as f32);
             }
             i = j;
+        }
+        let mut norm2 = 0.0f32;
+        for (v, &id) in out.values[start..].iter_mut().zip(&out.indices[start..]) {
+            // Most grams occur once, and `1 + ln 1` is exactly 1: skip the logarithm for them.
+            let tf = *v;
+            let w = if self.spec.sublinear_tf && tf > 1.0 { 1.0 + tf.ln() } else { tf };
+            *v = w * self.idf[id as usize];
+            norm2 += *v * *v;
         }
         if norm2 > 0.0 {
             let inv = 1.0 / norm2.sqrt();
@@ -290,16 +315,31 @@ impl SparseFeaturizer {
     /// Features of canonical texts.
     pub fn featurize(&self, texts: &[&str]) -> SparseRows {
         let mut out = SparseRows::new();
-        let mut scratch = Scratch::default();
-        for t in texts {
-            self.push_row(t, &mut scratch, &mut out);
-        }
+        // The buffers of one call serve the next on this thread: a prompt scored alone would
+        // otherwise grow them from nothing, through several reallocations, every time.
+        let mut run = |scratch: &mut Scratch| {
+            for t in texts {
+                self.push_row(t, scratch, &mut out);
+            }
+        };
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                run(&mut scratch);
+                // One huge text must not hold its buffers on this thread for good.
+                let keep = 1 << 16;
+                scratch.chars.shrink_to(keep);
+                scratch.ids.shrink_to(keep);
+                scratch.spare.shrink_to(keep);
+            }
+            Err(_) => run(&mut Scratch::default()),
+        });
         out
     }
 }
 
-/// How many grams ahead [`SparseFeaturizer::push_row`] prefetches the bucket map.
-const LOOKUP_AHEAD: usize = 16;
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
 
 /// Sort bucket numbers below `buckets` ascending: an LSD radix sort on bytes, a few linear passes
 /// instead of a comparison sort's mispredicted branches over the hundreds of grams of a prompt.

@@ -70,7 +70,11 @@ impl NormalizeSpec {
             s = fold_confusables(&s);
         }
         if self.lowercase {
-            s = if s.is_ascii() { s.to_ascii_lowercase() } else { s.to_lowercase() };
+            if s.is_ascii() {
+                s.make_ascii_lowercase();
+            } else {
+                s = s.to_lowercase();
+            }
         }
         collapse_whitespace(&s)
     }

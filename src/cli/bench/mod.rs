@@ -9,8 +9,8 @@ mod ort;
 pub mod report;
 mod suite;
 
-pub use report::{BenchReport, Ratio, Stage, StageResult};
-pub use suite::{run, BenchOptions};
+pub use report::{BenchReport, Ratio, Stage, StageResult, ViewCounts};
+pub use suite::{file_prompts, run, BenchOptions};
 
 use crate::error::{Error, Result};
 use crate::nn::Precision;
@@ -52,6 +52,10 @@ pub struct BenchArgs {
     /// Skip the ONNX Runtime comparison.
     #[arg(long)]
     pub no_ort: bool,
+    /// Time the texts of this labelled CSV instead of synthetic prompts: each text of at least
+    /// --prompt-chars characters, cut to that many (shorter ones are not used; the report counts them).
+    #[arg(long)]
+    pub prompts: Option<PathBuf>,
 }
 
 /// `l2 bench`.
@@ -71,6 +75,11 @@ pub fn bench(a: &BenchArgs) -> Result<()> {
     };
     if !a.threads.is_empty() {
         opts.threads = a.threads.clone();
+    }
+    if let Some(path) = &a.prompts {
+        let loaded = crate::data::read_csv(path, &crate::data::LoadOptions::default())?;
+        let texts: Vec<&str> = loaded.records.iter().map(|r| r.text.as_str()).collect();
+        opts.prompts = Some(file_prompts(&texts, a.prompt_chars, &path.display().to_string())?);
     }
     let report = run(&model, &opts)?;
     if a.json {

@@ -65,6 +65,28 @@ pub struct Ratio {
     pub ratio_cpu: f64,
 }
 
+/// How many views the timed prompts were scored as: a prompt with more views costs more, so the
+/// latency percentiles depend on how many have them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ViewCounts {
+    /// Mean views per prompt (1: the whole text only).
+    pub mean: f64,
+    /// Share of the prompts scored as more than one view.
+    pub more_than_one: f64,
+}
+
+impl ViewCounts {
+    /// The counts of `model`'s views of `texts`.
+    pub fn of(model: &crate::Model, texts: &[&str]) -> crate::Result<ViewCounts> {
+        let scored = model.score_detailed(texts)?;
+        let n = scored.len().max(1) as f64;
+        Ok(ViewCounts {
+            mean: scored.iter().map(|s| s.views as f64).sum::<f64>() / n,
+            more_than_one: scored.iter().filter(|s| s.views > 1).count() as f64 / n,
+        })
+    }
+}
+
 /// The whole benchmark; `Display` prints the tables, `Serialize` the JSON (`l2 bench --json`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BenchReport {
@@ -84,6 +106,10 @@ pub struct BenchReport {
     pub macs_per_sample: usize,
     /// Prompt length in characters.
     pub prompt_chars: usize,
+    /// What the prompts are: synthetic, or which texts of which file.
+    pub prompts: String,
+    /// How many texts the model scored per prompt (its views: decoded payloads, leetspeak, windows).
+    pub views: ViewCounts,
     /// Minimum seconds per throughput figure.
     pub min_seconds: f64,
     /// Every measurement.
@@ -161,6 +187,13 @@ impl std::fmt::Display for BenchReport {
             self.macs_per_sample,
             self.prompt_chars,
             self.min_seconds
+        )?;
+        writeln!(
+            f,
+            "prompts: {}; {:.2} views per prompt, {:.1}% scored as more than one",
+            self.prompts,
+            self.views.mean,
+            100.0 * self.views.more_than_one
         )?;
         writeln!(f)?;
         let mut cols: Vec<(usize, usize)> = Vec::new();

@@ -2,8 +2,8 @@
 //! path, per precision, single thread and all threads; with the `onnx` feature, the same weights through
 //! ONNX Runtime in the same run, with the ratios.
 //!
-//! Method. Inputs are deterministic synthetic prompts of `prompt_chars` characters (default 200) and
-//! their embeddings. Latency is batch 1: every call timed on its own after a warm-up, reported as
+//! Method. Inputs are deterministic synthetic prompts of `prompt_chars` characters (default 200), or
+//! the user's own ([`BenchOptions::prompts`]), and their embeddings. Latency is batch 1: every call timed on its own after a warm-up, reported as
 //! p50/p95/p99. Throughput at batch `b` with `t` threads: the batch's rows are split into `t` contiguous
 //! shares (`std::thread::scope`), each thread scores its share over and over until `min_seconds` have
 //! passed, and throughput is rows scored / wall time; threads start together and are timed by the
@@ -11,7 +11,7 @@
 //! per session.
 
 use super::measure::{self, cpu_name, Throughput};
-use super::report::{compute_ratios, BenchReport, HeadsCost, Stage, StageResult};
+use super::report::{compute_ratios, BenchReport, HeadsCost, Stage, StageResult, ViewCounts};
 use crate::error::{Error, Result};
 use crate::eval::Latency;
 use crate::infer::{Kernel, Scorer};
@@ -39,6 +39,9 @@ pub struct BenchOptions {
     pub ort: bool,
     /// Seed of the synthetic prompts (default 7).
     pub seed: u64,
+    /// Time these prompts instead of synthetic ones (`None`: synthetic), with what they are for the
+    /// report (see [`file_prompts`]).
+    pub prompts: Option<(Vec<String>, String)>,
 }
 
 impl Default for BenchOptions {
@@ -57,6 +60,7 @@ impl Default for BenchOptions {
             precisions: None,
             ort: true,
             seed: 7,
+            prompts: None,
         }
     }
 }
@@ -83,6 +87,9 @@ impl BenchOptions {
         if self.prompt_chars == 0 {
             return Err(Error::param("prompt-chars", 0, "must be at least 1"));
         }
+        if self.prompts.as_ref().is_some_and(|(p, _)| p.is_empty()) {
+            return Err(Error::param("prompts", 0, "give at least one prompt"));
+        }
         Ok(())
     }
 }
@@ -92,6 +99,46 @@ pub(super) struct Inputs<'a> {
     pub(super) texts: Vec<&'a str>,
     pub(super) x: Vec<f32>,
     pub(super) dims: usize,
+}
+
+/// The prompts to time: the user's, or as many synthetic ones as the largest batch (256 to 4096).
+fn prompt_set(opts: &BenchOptions) -> Vec<String> {
+    match &opts.prompts {
+        Some((p, _)) => p.clone(),
+        None => {
+            let n = opts.batches.iter().copied().max().unwrap_or(1).clamp(256, 4096);
+            synthetic_prompts(n, opts.prompt_chars, opts.seed)
+        }
+    }
+}
+
+/// What the timed prompts are, for the report.
+fn prompt_source(opts: &BenchOptions) -> String {
+    match &opts.prompts {
+        Some((_, what)) => what.clone(),
+        None => format!("synthetic (seed {})", opts.seed),
+    }
+}
+
+/// Prompts from `texts` (of a file named `file`) to time at `chars` characters: every text at least
+/// that long, cut to exactly that many, so the figures stay per `chars`-character prompt; shorter texts
+/// are not used, and the description says how many. An error when none is long enough.
+pub fn file_prompts(texts: &[&str], chars: usize, file: &str) -> Result<(Vec<String>, String)> {
+    let prompts: Vec<String> =
+        texts.iter().filter(|t| t.chars().count() >= chars).map(|t| t.chars().take(chars).collect()).collect();
+    if prompts.is_empty() {
+        return Err(Error::InvalidData(format!(
+            "{file}: none of its {} texts has {chars} or more characters (--prompt-chars)",
+            texts.len()
+        )));
+    }
+    let what = format!(
+        "{file}: {} of its {} texts, cut to {chars} characters ({} shorter ones not used)",
+        prompts.len(),
+        texts.len(),
+        texts.len() - prompts.len()
+    );
+    Ok((prompts, what))
 }
 
 fn bench_scorer(scorer: &Scorer, inp: &Inputs, opts: &BenchOptions) -> Result<(Latency, Vec<Throughput>)> {
@@ -143,8 +190,8 @@ pub fn run(model: &Model, opts: &BenchOptions) -> Result<BenchReport> {
             models.push(Some(quantize(model, p)?));
         }
     }
-    let n = opts.batches.iter().copied().max().unwrap_or(1).clamp(256, 4096);
-    let prompts = synthetic_prompts(n, opts.prompt_chars, opts.seed);
+    let prompts = prompt_set(opts);
+    let n = prompts.len();
     let texts: Vec<&str> = prompts.iter().map(String::as_str).collect();
     let emb = model.dense_embedder()?;
     let x = emb.embed(&texts)?;
@@ -251,6 +298,8 @@ pub fn run(model: &Model, opts: &BenchOptions) -> Result<BenchReport> {
         hidden: arch.hidden.clone(),
         macs_per_sample: widths.windows(2).map(|w| w[0] * w[1]).sum(),
         prompt_chars: opts.prompt_chars,
+        prompts: prompt_source(opts),
+        views: ViewCounts::of(model, &inp.texts)?,
         min_seconds: opts.min_seconds,
         results,
         ratios,
@@ -267,8 +316,8 @@ fn run_sparse(model: &Model, opts: &BenchOptions) -> Result<BenchReport> {
         None if model.precision() == Precision::F32 => vec![Precision::F32, Precision::F16, Precision::Int8],
         None => vec![model.precision()],
     };
-    let n = opts.batches.iter().copied().max().unwrap_or(1).clamp(256, 4096);
-    let prompts = synthetic_prompts(n, opts.prompt_chars, opts.seed);
+    let prompts = prompt_set(opts);
+    let n = prompts.len();
     let texts: Vec<&str> = prompts.iter().map(String::as_str).collect();
     let batch_of = |first: usize, rows: usize| -> Vec<&str> { (0..rows).map(|k| texts[(first + k) % n]).collect() };
     let mut results = Vec::new();
@@ -361,6 +410,8 @@ fn run_sparse(model: &Model, opts: &BenchOptions) -> Result<BenchReport> {
         hidden: arch.hidden.clone(),
         macs_per_sample: nnz * (embed + 1) + widths.windows(2).map(|w| w[0] * w[1]).sum::<usize>(),
         prompt_chars: opts.prompt_chars,
+        prompts: prompt_source(opts),
+        views: ViewCounts::of(model, &texts)?,
         min_seconds: opts.min_seconds,
         results,
         ratios: Vec::new(),
