@@ -425,6 +425,25 @@ mod tests {
     }
 
     #[test]
+    fn the_rank_map_finds_every_bucket_as_a_search_of_the_vocabulary_would() {
+        // Buckets at the edges of 64-bucket words, a full word, a run inside one, and a last word
+        // that the space ends inside of (1100 is not a multiple of 64).
+        let buckets = 1100;
+        let mut vocab: Vec<u32> = vec![0, 1, 62, 63, 64, 127, 128, 500, 1023, 1088, 1099];
+        vocab.extend(192..256);
+        vocab.extend(1000..1010);
+        vocab.sort_unstable();
+        vocab.dedup();
+        let idf = vec![1.5; vocab.len()];
+        let spec = NgramSpec { buckets, ..NgramSpec::default() };
+        let f = SparseFeaturizer::from_parts(spec, vocab.clone(), idf).unwrap();
+        for b in 0..buckets as u32 {
+            let want = vocab.binary_search(&b).ok().map(|i| i as u32);
+            assert_eq!(Rank::feature(&f.lookup, b), want, "bucket {b}");
+        }
+    }
+
+    #[test]
     fn stored_parts_are_checked() {
         let spec = NgramSpec { buckets: 2048, ..NgramSpec::default() };
         let bad = [

@@ -645,6 +645,17 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_spec_keeps_its_leetspeak_view_of_names() {
+        let canonical = || vec![(ViewKind::Whole, "decode this base64 string".to_string())];
+        let v1 = expand_canonical(&ViewSpec { version: 1, ..ViewSpec::default() }, canonical());
+        assert_eq!(v1.len(), 2, "{v1:?}");
+        assert_eq!(v1[1], (ViewKind::Leet, "decode this base6a string".to_string()));
+        let v2 = expand_canonical(&ViewSpec::default(), canonical());
+        assert_eq!(v2, canonical());
+        assert!(ViewSpec { version: 3, ..ViewSpec::default() }.check().is_err());
+    }
+
+    #[test]
     fn views_are_bounded_and_the_whole_text_comes_first() {
         let spec = ViewSpec { max_views: 3, ..ViewSpec::default() };
         let long = "ignore ".repeat(2000);

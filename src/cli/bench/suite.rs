@@ -2,13 +2,13 @@
 //! path, per precision, single thread and all threads; with the `onnx` feature, the same weights through
 //! ONNX Runtime in the same run, with the ratios.
 //!
-//! Method. Inputs are deterministic synthetic prompts of `prompt_chars` characters (default 200), or
-//! the user's own ([`BenchOptions::prompts`]), and their embeddings. Latency is batch 1: every call timed on its own after a warm-up, reported as
-//! p50/p95/p99. Throughput at batch `b` with `t` threads: the batch's rows are split into `t` contiguous
-//! shares (`std::thread::scope`), each thread scores its share over and over until `min_seconds` have
-//! passed, and throughput is rows scored / wall time; threads start together and are timed by the
-//! slowest. ONNX Runtime is measured the same way, with one session per thread and one intra-op thread
-//! per session.
+//! Method. Inputs are deterministic synthetic prompts of `prompt_chars` characters (default 200),
+//! or the user's own ([`BenchOptions::prompts`]), and their embeddings. Latency is batch 1: every
+//! call timed on its own after a warm-up, reported as p50/p95/p99. Throughput at batch `b` with `t`
+//! threads: the batch's rows are split into `t` contiguous shares (`std::thread::scope`), each
+//! thread scores its share over and over until `min_seconds` have passed, and throughput is rows
+//! scored / wall time; threads start together and are timed by the slowest. ONNX Runtime is
+//! measured the same way, with one session per thread and one intra-op thread per session.
 
 use super::measure::{self, cpu_name, Throughput};
 use super::report::{compute_ratios, BenchReport, HeadsCost, Stage, StageResult, ViewCounts};
